@@ -1,0 +1,138 @@
+"""Turn the user's own data (arrays, a DataFrame, a tf.data.Dataset) into a kdl Dataset.
+
+Usage:
+    ds = from_user_data((x, y), kind="image")                      # test split held out
+    ds = from_user_data(df, kind="tabular", target="species")
+    ds = from_user_data({"train": (x, y), "test": (x_t, y_t)})
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from kdl.data.dataset import Dataset
+from kdl.errors import ConfigError
+
+KINDS = ("image", "tabular")
+ACCEPTED = ("a kdl Dataset, (x, y), ((x_train, y_train), (x_test, y_test)), "
+            "{'train': (x, y), 'test': (x, y)}, a pandas DataFrame with target=..., "
+            "or a tf.data.Dataset of (x, y)")
+
+
+def _from_tf_dataset(data: Any) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    batched = None
+    for element in data.as_numpy_iterator():
+        if not isinstance(element, tuple) or len(element) != 2:
+            raise ConfigError("a tf.data.Dataset for kdl must yield (x, y) pairs.")
+        x, y = element
+        if batched is None:
+            batched = np.ndim(y) >= 1
+        xs.append(x if batched else x[None])
+        ys.append(y if batched else np.reshape(y, (1,)))
+    if not xs:
+        raise ConfigError("the tf.data.Dataset passed as data is empty.")
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _from_dataframe(frame: pd.DataFrame, target: str | None) -> tuple[np.ndarray, np.ndarray, tuple]:
+    if target is None or target not in frame.columns:
+        raise ConfigError(
+            f"a DataFrame needs target= naming its label column; got {target!r}, "
+            f"columns are: {', '.join(map(str, frame.columns))}.")
+    features = frame.drop(columns=[target])
+    non_numeric = [str(c) for c in features.columns
+                   if not (pd.api.types.is_numeric_dtype(features[c])
+                           or pd.api.types.is_bool_dtype(features[c]))]
+    if non_numeric:
+        raise ConfigError(
+            f"non-numeric feature columns {non_numeric}; encode them first "
+            "(e.g. pandas.get_dummies(df, columns=[...])) or drop them.")
+    return (features.to_numpy(dtype=np.float32), frame[target].to_numpy(),
+            tuple(str(c) for c in features.columns))
+
+
+def _as_xy(data: Any, target: str | None) -> tuple[np.ndarray, np.ndarray, tuple]:
+    if isinstance(data, pd.DataFrame):
+        return _from_dataframe(data, target)
+    if type(data).__module__.startswith("tensorflow") and hasattr(data, "as_numpy_iterator"):
+        return (*_from_tf_dataset(data), ())
+    if isinstance(data, tuple) and len(data) == 2:
+        return np.asarray(data[0]), np.asarray(data[1]), ()
+    raise ConfigError(f"cannot use data of type {type(data).__name__}; pass {ACCEPTED}.")
+
+
+def _split_parts(data: Any) -> tuple[Any, Any | None]:
+    """Return (train part, test part or None) from the accepted containers."""
+    if isinstance(data, dict):
+        if set(data) >= {"train", "test"}:
+            return data["train"], data["test"]
+        keys = {"x_train", "y_train", "x_test", "y_test"}
+        if keys <= set(data):
+            return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+        raise ConfigError(f"a dict of data needs keys 'train' and 'test' or {sorted(keys)}; "
+                          f"got {sorted(map(str, data))}.")
+    if (isinstance(data, tuple) and len(data) == 2 and all(isinstance(p, tuple) for p in data)):
+        return data
+    return data, None
+
+
+def _shape_inputs(x: np.ndarray, kind: str) -> np.ndarray:
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
+        raise ConfigError(f"inputs must be numeric; got dtype {x.dtype}.")
+    if kind == "image":
+        if x.ndim == 3:
+            x = x[..., None]
+        if x.ndim != 4:
+            raise ConfigError(f"image inputs must have shape (N, H, W) or (N, H, W, C); got {x.shape}.")
+    elif kind == "tabular" and x.ndim != 2:
+        raise ConfigError(f"tabular inputs must have shape (N, features); got {x.shape}.")
+    return x.astype(np.float32) if x.dtype != np.uint8 else x
+
+
+def _encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
+    y_train, y_test = np.ravel(y_train), np.ravel(y_test)
+    classes = np.unique(np.concatenate([y_train, y_test]))
+    if len(classes) < 2:
+        raise ConfigError(f"classification needs at least 2 classes; labels hold only {classes}.")
+    return (np.searchsorted(classes, y_train), np.searchsorted(classes, y_test),
+            tuple(str(c) for c in classes))
+
+
+def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
+                   test_size: float = 0.2, seed: int = 0, name: str = "user_data") -> Dataset:
+    """Build a classification Dataset from user data; a single (x, y) gets a stratified test split.
+
+    Usage: ds = from_user_data(df, kind="tabular", target="label", test_size=0.2)
+    """
+    if isinstance(data, Dataset):
+        return data
+    if kind not in KINDS:
+        raise ConfigError(f"unknown data kind {kind!r}; valid: {', '.join(KINDS)}.")
+    train_part, test_part = _split_parts(data)
+    x, y, feature_names = _as_xy(train_part, target)
+    if len(x) != len(y):
+        raise ConfigError(f"inputs and labels differ in length: {len(x)} vs {len(y)}.")
+    if test_part is None:
+        if not 0 < test_size < 1:
+            raise ConfigError(f"test_size must be a fraction in (0, 1); got {test_size}.")
+        _, counts = np.unique(y, return_counts=True)
+        stratify = y if counts.min() >= 2 else None
+        x, x_test, y, y_test = train_test_split(
+            x, y, test_size=test_size, random_state=seed, stratify=stratify)
+        source = f"user data, {test_size:.0%} held out as test (seed {seed})"
+    else:
+        x_test, y_test, _ = _as_xy(test_part, target)
+        source = "user data with its own test set"
+    y_train, y_test, class_names = _encode_labels(y, y_test)
+    return Dataset(
+        name=name, task="classification",
+        x_train=_shape_inputs(x, kind), y_train=y_train,
+        x_test=_shape_inputs(x_test, kind), y_test=y_test,
+        class_names=class_names, feature_names=feature_names, source=source,
+    )

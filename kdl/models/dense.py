@@ -1,0 +1,56 @@
+"""Dense builders: softmax regression and the multi-layer perceptron.
+
+Usage:
+    model = linear((28, 28, 1), num_classes=10)
+    model = mlp((28, 28, 1), num_classes=10, widths=(512, 256), dropout=0.3, batch_norm=True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+
+def dense_block(x, units: int, activation: str = "relu", dropout: float = 0.0,
+                batch_norm: bool = False, name: str | None = None):
+    """Dense -> (batch norm) -> activation -> (dropout): one hidden layer of an MLP."""
+    x = layers.Dense(units, use_bias=not batch_norm, name=f"{name}_dense" if name else None)(x)
+    if batch_norm:
+        x = layers.BatchNormalization(name=f"{name}_bn" if name else None)(x)
+    x = layers.Activation(activation, name=f"{name}_{activation}" if name else None)(x)
+    if dropout:
+        x = layers.Dropout(dropout, name=f"{name}_dropout" if name else None)(x)
+    return x
+
+
+def classifier_head(x, num_classes: int):
+    """The softmax output every classifier builder ends with."""
+    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+
+
+def linear(input_shape: Sequence[int], num_classes: int, name: str = "linear") -> keras.Model:
+    """Softmax regression: flatten the input, one dense layer, softmax.
+
+    Usage: linear((28, 28, 1), 10).count_params()  # 7,850
+    """
+    inputs = keras.Input(tuple(input_shape), name="inputs")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    return keras.Model(inputs, classifier_head(x, num_classes), name=name)
+
+
+def mlp(input_shape: Sequence[int], num_classes: int, widths: Sequence[int] = (512, 512),
+        activation: str = "relu", dropout: float = 0.2, batch_norm: bool = False,
+        input_dropout: float = 0.0, name: str = "mlp") -> keras.Model:
+    """Multi-layer perceptron: a stack of dense blocks, then softmax.
+
+    Usage: mlp((784,), 10, widths=(256, 128), dropout=0.3)
+    """
+    inputs = keras.Input(tuple(input_shape), name="inputs")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    if input_dropout:
+        x = layers.Dropout(input_dropout, name="input_dropout")(x)
+    for index, units in enumerate(widths, start=1):
+        x = dense_block(x, units, activation, dropout, batch_norm, name=f"hidden{index}")
+    return keras.Model(inputs, classifier_head(x, num_classes), name=name)

@@ -1,0 +1,60 @@
+"""Tasks: what differs between families at the edges of a run — the loss, the output size,
+the metric set and the plots a report shows. The runner and the report talk to this interface
+only, so a new family adds a Task here instead of branches elsewhere.
+
+Usage:
+    task = get("classification")
+    scores = task.evaluate(y_true, predictions)
+    plots = task.plots(scores, dataset, run_dir)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kdl import metrics, plots
+from kdl.data import Dataset
+from kdl.errors import unknown_name
+
+
+@dataclass(frozen=True)
+class ClassificationTask:
+    """Softmax over classes, sparse integer labels, scikit-learn classification metrics."""
+
+    name: str = "classification"
+    loss: str = "sparse_categorical_crossentropy"
+    keras_metrics: tuple[str, ...] = ("accuracy",)
+    default_optimizing_metric: str = "accuracy"
+
+    def output_size(self, dataset: Dataset) -> dict[str, int]:
+        """Builder keyword arguments that depend on the data's labels."""
+        return {"num_classes": len(dataset.class_names)}
+
+    def evaluate(self, y_true: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
+        """The full metric set on one set of predictions."""
+        return metrics.classification_metrics(y_true, predictions)
+
+    def plots(self, scores: dict[str, Any], dataset: Dataset, run_dir: Path) -> dict[str, str]:
+        """Task-specific plots from the test metrics; returns {plot name: file name}."""
+        path = plots.confusion_matrix(scores["confusion_matrix"], dataset.class_names,
+                                      run_dir / "confusion_matrix.png")
+        return {"confusion_matrix": path.name}
+
+    def serving_note(self, dataset: Dataset) -> dict[str, Any]:
+        """What the export's output means, for the model card."""
+        return {"output": "class probabilities, one column per class",
+                "class_names": list(dataset.class_names)}
+
+
+TASKS = {"classification": ClassificationTask()}
+
+
+def get(name: str) -> ClassificationTask:
+    """The task registered as `name`."""
+    if name not in TASKS:
+        raise unknown_name("task", name, TASKS)
+    return TASKS[name]

@@ -1,0 +1,77 @@
+"""Named pipelines: data -> split -> build -> fit -> evaluate -> report -> export, in one call.
+
+Usage:
+    import pipelines
+    pipelines.list()                                   # a table of every pipeline
+    print(pipelines.describe("mnist_convnet"))
+    result = pipelines.run("mnist_convnet", epochs=2, subset=5000)
+    result.report.summary(), result.export_path
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pandas as pd
+
+from kdl import models, runner
+from kdl.spec import PipelineSpec, as_dict, valid_overrides
+from pipelines import conv, dense  # noqa: F401  (each family module registers its specs)
+from pipelines.registry import get, names, register
+
+RunResult = runner.RunResult
+
+
+class Description(str):
+    """Text that shows as itself in a notebook or REPL, not as a quoted string."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def run(pipeline: str | PipelineSpec, **overrides: Any) -> runner.RunResult:
+    """Run a named pipeline (or a PipelineSpec) with overrides; returns a RunResult.
+
+    Overrides: epochs, batch_size, learning_rate, optimizer, schedule, seed, validation, subset,
+    data, target, export (True/False/a folder), verbose, strategy, and the builder's parameters.
+    Usage: run("mnist_mlp", epochs=3, dropout=0.3, subset=10000)
+    """
+    spec = get(pipeline) if isinstance(pipeline, str) else pipeline
+    return runner.run(spec, **overrides)
+
+
+def list() -> pd.DataFrame:  # noqa: A001  (the public name the README promises)
+    """A table of every pipeline: family, data, model, epochs and expected result."""
+    rows = []
+    for name in names():
+        spec = get(name)
+        rows.append({"pipeline": name, "family": spec.family,
+                     "data": spec.data or f"yours ({spec.data_kind})", "model": spec.model,
+                     "epochs": spec.training.epochs, "expected": spec.expected})
+    return pd.DataFrame(rows).set_index("pipeline")
+
+
+def describe(pipeline: str | PipelineSpec) -> Description:
+    """Everything a pipeline will do: data, model and its parameters, training, validation.
+
+    Usage: print(describe("mnist_convnet"))
+    """
+    spec = get(pipeline) if isinstance(pipeline, str) else pipeline
+    params = {**models.parameters(spec.model), **dict(spec.model_params)}
+    lines = [f"{spec.name} ({spec.family}): {spec.description}",
+             f"  data:        {spec.data or 'your data, passed as data=...'} ({spec.data_kind})",
+             f"  task:        {spec.task}, optimizing {spec.optimizing_metric}",
+             f"  model:       {spec.model}(" + ", ".join(f"{k}={v!r}" for k, v in params.items())
+             + ")",
+             f"  input:       {spec.preprocessing} (fitted on the training part, exported)",
+             "  training:    " + ", ".join(f"{k}={v}" for k, v in
+                                            dataclasses.asdict(spec.training).items()),
+             f"  validation:  {spec.validation}",
+             f"  expected:    {spec.expected}",
+             "  overrides:   " + ", ".join(valid_overrides(spec))]
+    return Description("\n".join(lines))
+
+
+__all__ = ["Description", "PipelineSpec", "RunResult", "as_dict", "describe", "get", "list",
+           "names", "register", "run"]
