@@ -101,7 +101,7 @@ def _compile(model: keras.Model, spec: PipelineSpec, n_fit: int) -> None:
 
 def _new_run_dir(root: str | Path, pipeline: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / pipeline
+    base = Path(root).resolve() / pipeline
     for attempt in range(1, 1000):
         candidate = base / (stamp if attempt == 1 else f"{stamp}-{attempt}")
         try:
@@ -116,8 +116,8 @@ def _export_dir(spec: PipelineSpec, options: RunOptions) -> Path | None:
     if options.export is False or options.export is None:
         return None
     if options.export is True:
-        return Path("saved_models") / spec.name
-    return Path(options.export)
+        return Path("saved_models").resolve() / spec.name
+    return Path(options.export).resolve()
 
 
 def run(spec: PipelineSpec, **overrides: Any) -> RunResult:

@@ -92,6 +92,10 @@ def _shape_inputs(x: np.ndarray, kind: str) -> np.ndarray:
             raise ConfigError(f"image inputs must have shape (N, H, W) or (N, H, W, C); got {x.shape}.")
     elif kind == "tabular" and x.ndim != 2:
         raise ConfigError(f"tabular inputs must have shape (N, features); got {x.shape}.")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        bad = int((~np.isfinite(x)).sum())
+        raise ConfigError(f"inputs hold {bad} NaN or infinite values; fill or drop them first "
+                          "(e.g. DataFrame.fillna or dropna).")
     return x.astype(np.float32) if x.dtype != np.uint8 else x
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from kdl.models.dense import classifier_head
+from kdl.models.dense import classifier_head, dense_block
 
 
 def conv_block(x, filters: int, kernel_size: int = 3, convs: int = 1, batch_norm: bool = True,
@@ -65,9 +65,10 @@ def lecture_mnist_convnet(input_shape: Sequence[int] = (28, 28, 1), num_classes:
 def convnet(input_shape: Sequence[int], num_classes: int, filters: Sequence[int] = (32, 64),
             kernel_size: int = 3, convs_per_block: int = 1, first_kernel_size: int | None = None,
             batch_norm: bool = True, dropout: float = 0.0, padding: str = "same",
-            head: str = "flatten", head_dropout: float = 0.0,
+            head: str = "flatten", head_units: Sequence[int] = (), head_dropout: float = 0.0,
             name: str = "convnet") -> keras.Model:
-    """Configurable convnet: a conv stack, then a flatten or global-average-pooling head.
+    """Configurable convnet: a conv stack, then a flatten or global-average-pooling head with
+    optional hidden dense blocks (`head_units`) before the softmax.
 
     Usage: convnet((32, 32, 3), 10, filters=(32, 64, 128), convs_per_block=2, head="gap")
     """
@@ -78,6 +79,8 @@ def convnet(input_shape: Sequence[int], num_classes: int, filters: Sequence[int]
                    dropout, padding)
     x = (layers.GlobalAveragePooling2D(name="gap") if head == "gap"
          else layers.Flatten(name="flatten"))(x)
+    for index, units in enumerate(head_units, start=1):
+        x = dense_block(x, units, "relu", 0.0, batch_norm, name=f"head{index}")
     if head_dropout:
         x = layers.Dropout(head_dropout, name="head_dropout")(x)
     return keras.Model(inputs, classifier_head(x, num_classes), name=name)

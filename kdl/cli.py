@@ -1,0 +1,119 @@
+"""The `kdl` command: list, describe and run pipelines from a terminal.
+
+Usage:
+    kdl list
+    kdl describe mnist_convnet
+    kdl run mnist_convnet --epochs 3 --subset 10000 --no-export
+    kdl run mnist_mlp --set dropout=0.3 --set widths=[256,128]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from kdl.errors import KdlError
+
+RUN_FLAGS = (
+    ("--epochs", int), ("--batch-size", int), ("--learning-rate", float), ("--optimizer", str),
+    ("--schedule", str), ("--seed", int), ("--subset", int), ("--validation", str),
+    ("--strategy", str), ("--runs-dir", str),
+)
+
+
+def _parse_value(text: str) -> Any:
+    """'3' -> 3, '0.5' -> 0.5, '[1,2]' -> [1, 2], 'true' -> True; anything else stays a string."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _validation_value(text: str) -> Any:
+    value = _parse_value(text)
+    return value if isinstance(value, (int, float)) else text
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kdl", description="Run kdl's named deep-learning "
+                                     "pipelines: train, validate, report, export.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list every pipeline")
+    describe = commands.add_parser("describe", help="show what a pipeline does")
+    describe.add_argument("name")
+    run = commands.add_parser("run", help="run a pipeline")
+    run.add_argument("name")
+    for flag, kind in RUN_FLAGS:
+        run.add_argument(flag, type=kind)
+    export = run.add_mutually_exclusive_group()
+    export.add_argument("--no-export", action="store_true", help="do not export a SavedModel")
+    export.add_argument("--export", metavar="DIR", help="export under DIR/<version>/")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="any other override, e.g. --set dropout=0.3 (repeatable)")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for flag, _ in RUN_FLAGS:
+        key = flag[2:].replace("-", "_")
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = _validation_value(value) if key == "validation" else value
+    if args.no_export:
+        overrides["export"] = False
+    elif args.export:
+        overrides["export"] = args.export
+    overrides["verbose"] = 0 if args.quiet else "auto"
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise KdlError(f"--set takes KEY=VALUE; got {item!r}.")
+        overrides[key.strip().replace("-", "_")] = _parse_value(value.strip())
+    return overrides
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with stderr muted: its C++ start-up lines are noise in a terminal."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `kdl` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    _import_tensorflow_quietly()
+    try:
+        import pipelines
+
+        if args.command == "list":
+            print(pipelines.list().to_string())
+        elif args.command == "describe":
+            print(pipelines.describe(args.name))
+        else:
+            result = pipelines.run(args.name, **_overrides(args))
+            print(f"report: {result.run_dir / 'report.md'}")
+    except KdlError as err:
+        print(f"kdl: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
