@@ -101,13 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     _import_tensorflow_quietly()
     try:
         import pipelines
+        from kdl import runner
 
         if args.command == "list":
             print(pipelines.list().to_string())
         elif args.command == "describe":
             print(pipelines.describe(args.name))
         else:
-            result = pipelines.run(args.name, **_overrides(args))
+            result = runner.run(pipelines.get(args.name), **_overrides(args))
+            print(result.report.summary())
             print(f"report: {result.run_dir / 'report.md'}")
     except KdlError as err:
         print(f"kdl: error: {err}", file=sys.stderr)

@@ -143,7 +143,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         _compile(model, spec, len(x_fit))
     fitted = training.fit(model, (x_fit, y_fit), val_data, spec.training.epochs,
                           spec.training.batch_size, spec.training.learning_rate,
-                          spec.training.early_stopping, options.verbose)
+                          spec.training.early_stopping, options.verbose, options.callbacks)
 
     evaluate_start = time.perf_counter()
     x_test = dataset.x_test.astype(np.float32)
@@ -183,6 +183,4 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         export_path = export.export_model(model, base, card, sample=x_test[:32])
         report.export_path = str(export_path)
     report.write(run_dir)
-    if options.verbose not in (0, "0"):
-        print(report.summary())
     return RunResult(model, fitted["history"], report, run_dir, export_path, spec, options)

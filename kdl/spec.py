@@ -72,6 +72,7 @@ class RunOptions:
     export: bool | str = True
     verbose: Any = "auto"
     strategy: Any = None
+    callbacks: tuple = ()
     runs_dir: str = "runs"
 
 

@@ -34,11 +34,15 @@ def run(pipeline: str | PipelineSpec, **overrides: Any) -> runner.RunResult:
     """Run a named pipeline (or a PipelineSpec) with overrides; returns a RunResult.
 
     Overrides: epochs, batch_size, learning_rate, optimizer, schedule, seed, validation, subset,
-    data, target, export (True/False/a folder), verbose, strategy, and the builder's parameters.
+    data, target, export (True/False/a folder), verbose, strategy, callbacks (extra Keras
+    callbacks), and the builder's parameters.
     Usage: run("mnist_mlp", epochs=3, dropout=0.3, subset=10000)
     """
     spec = get(pipeline) if isinstance(pipeline, str) else pipeline
-    return runner.run(spec, **overrides)
+    result = runner.run(spec, **overrides)
+    if overrides.get("verbose", "auto") not in (0, "0", False):
+        print(result.report.summary())
+    return result
 
 
 def list() -> pd.DataFrame:  # noqa: A001  (the public name the README promises)

@@ -37,7 +37,8 @@ def read_idx(path: str | Path) -> np.ndarray:
             f"{path}: truncated or padded IDX file ({len(raw)} bytes, header says {expected}); "
             "replace the file."
         )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    values = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    return values.astype(dtype.newbyteorder("="))
 
 
 def write_idx(path: str | Path, array: np.ndarray) -> None:

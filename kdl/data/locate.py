@@ -94,5 +94,5 @@ def locate(dataset: str, source: FileSource, path: str | os.PathLike | None = No
 
 
 def _looks_like(directory: Path, source: FileSource) -> bool:
-    """True when `directory` itself is the dataset folder (e.g. the user passed .../fashion-mnist)."""
+    """True when `directory` is itself the dataset folder (e.g. .../fashion-mnist)."""
     return directory.name in source.names

@@ -47,7 +47,7 @@ def info(name: str) -> DatasetInfo:
 
 
 def load(name: str, path: str | Path | None = None, subset: int | None = None) -> Dataset:
-    """Load a registered dataset; `path` overrides the search, `subset` keeps the first N train rows.
+    """Load a registered dataset; `path` overrides the search, `subset` keeps N train rows.
 
     Usage: ds = load("mnist", subset=1000)
     """

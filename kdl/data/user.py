@@ -39,7 +39,8 @@ def _from_tf_dataset(data: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _from_dataframe(frame: pd.DataFrame, target: str | None) -> tuple[np.ndarray, np.ndarray, tuple]:
+def _from_dataframe(frame: pd.DataFrame,
+                    target: str | None) -> tuple[np.ndarray, np.ndarray, tuple]:
     if target is None or target not in frame.columns:
         raise ConfigError(
             f"a DataFrame needs target= naming its label column; got {target!r}, "
@@ -89,7 +90,8 @@ def _shape_inputs(x: np.ndarray, kind: str) -> np.ndarray:
         if x.ndim == 3:
             x = x[..., None]
         if x.ndim != 4:
-            raise ConfigError(f"image inputs must have shape (N, H, W) or (N, H, W, C); got {x.shape}.")
+            raise ConfigError(
+                f"image inputs must have shape (N, H, W) or (N, H, W, C); got {x.shape}.")
     elif kind == "tabular" and x.ndim != 2:
         raise ConfigError(f"tabular inputs must have shape (N, features); got {x.shape}.")
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():

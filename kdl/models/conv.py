@@ -45,7 +45,8 @@ def conv_stack(x, filters: Sequence[int], kernel_size: int = 3, convs_per_block:
 
 
 def lecture_mnist_convnet(input_shape: Sequence[int] = (28, 28, 1), num_classes: int = 10,
-                          dropout: float = 0.25, name: str = "lecture_mnist_convnet") -> keras.Model:
+                          dropout: float = 0.25,
+                          name: str = "lecture_mnist_convnet") -> keras.Model:
     """The lecture's MNIST convnet: (Conv32 -> Conv32 -> Dropout -> Pool), (Conv16 -> Conv16 ->
     Dropout -> Pool), Flatten, Dense 10. 19,082 parameters on 28x28x1 inputs.
 

@@ -1,0 +1,55 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kdl import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_list_and_describe(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "mnist_convnet" in out and "tabular_classifier" in out and "expected" in out
+    assert cli.main(["describe", "mnist_mlp"]) == 0
+    assert "mlp(" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["describe", "mnist_convnt"], "Did you mean 'mnist_convnet'"),
+    (["run", "mnist_mlp", "--set", "dropot=0.2"], "Did you mean 'dropout'"),
+    (["run", "mnist_mlp", "--set", "novalue"], "--set takes KEY=VALUE"),
+    (["run", "mnist_mlp", "--epochs", "0"], "positive integer"),
+])
+def test_user_errors_are_one_line_without_traceback(argv, message, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kdl: error:") and message in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_run_through_the_console_script(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "kdl.cli", "run", "mnist_mlp", "--epochs", "1",
+               "--subset", "500", "--quiet", "--set", "widths=[32]", "--set", "dropout=0.1",
+               "--validation", "0.2", "--export", str(tmp_path / "exported")]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "test accuracy" in done.stdout and "report:" in done.stdout
+    assert (tmp_path / "exported" / "1" / "saved_model.pb").exists()
+    report = json.loads(next((tmp_path / "runs" / "mnist_mlp").glob("*/report.json")).read_text())
+    assert report["config"]["spec"]["model_params"]["widths"] == [32]
+    assert report["config"]["spec"]["model_params"]["dropout"] == 0.1
+    assert report["validation"]["n_validation"] == 100
+    assert "oneDNN" not in done.stderr  # TensorFlow's start-up chatter is muted
+
+
+def test_value_parsing():
+    assert cli._parse_value("3") == 3 and cli._parse_value("0.5") == 0.5
+    assert cli._parse_value("[1,2]") == (1, 2) and cli._parse_value("true") is True
+    assert cli._parse_value("adam") == "adam"
