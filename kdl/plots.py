@@ -15,12 +15,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 
 def learning_curves(history: Mapping[str, Sequence[float]], path: str | Path) -> Path:
     """One panel per metric (loss, accuracy, ...), training and validation curves per epoch."""
-    names = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
+    names = sorted((k for k in history if not k.startswith("val_") and k != "learning_rate"),
+                   key=lambda k: (k != "loss", k))
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
     for axis, name in zip(axes[0], names):
         epochs = np.arange(1, len(history[name]) + 1)
@@ -28,6 +30,7 @@ def learning_curves(history: Mapping[str, Sequence[float]], path: str | Path) ->
         if f"val_{name}" in history:
             axis.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_title(name)
         axis.grid(alpha=0.3)
         axis.legend()

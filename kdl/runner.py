@@ -120,6 +120,58 @@ def _export_dir(spec: PipelineSpec, options: RunOptions) -> Path | None:
     return Path(options.export).resolve()
 
 
+@dataclass
+class Split:
+    """The training data divided by the validation strategy (validation may be empty)."""
+
+    x_fit: np.ndarray
+    y_fit: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None
+    description: dict[str, Any]
+
+
+def split_training_data(spec: PipelineSpec, options: RunOptions, dataset: Dataset) -> Split:
+    """Carve the validation part out of the training data only; the test set is not touched."""
+    strategy = validation.parse(spec.validation, seed=options.seed)
+    x_train = dataset.x_train.astype(np.float32)
+    fit_idx, val_idx = next(iter(strategy.split(x_train, dataset.y_train, dataset.groups)))
+    held_out = (x_train[val_idx], dataset.y_train[val_idx]) if len(val_idx) else None
+    return Split(x_train[fit_idx], dataset.y_train[fit_idx], held_out,
+                 {"strategy": strategy.describe(), "n_fit": int(len(fit_idx)),
+                  "n_validation": int(len(val_idx))})
+
+
+def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
+          split: Split) -> tuple[keras.Model, dict[str, Any], str]:
+    """Seed, build and compile under the distribution strategy, and fit."""
+    training.set_seed(options.seed)
+    strategy = training.make_strategy(options.strategy)
+    with strategy.scope():
+        model = build_model(spec, dataset, split.x_fit)
+        _compile(model, spec, len(split.x_fit))
+    t = spec.training
+    fitted = training.fit(model, (split.x_fit, split.y_fit), split.validation, t.epochs,
+                          t.batch_size, t.learning_rate, t.early_stopping, options.verbose,
+                          options.callbacks)
+    return model, fitted, type(strategy).__name__
+
+
+def publish(spec: PipelineSpec, options: RunOptions, dataset: Dataset, model: keras.Model,
+            report: Report, run_dir: Path) -> Path | None:
+    """Export the model as the next version with its model card (unless export is off)."""
+    base = _export_dir(spec, options)
+    if base is None:
+        return None
+    scores = report.test_metrics
+    card = {"pipeline": spec.name, "description": spec.description,
+            "created": datetime.now().isoformat(timespec="seconds"),
+            "test_metrics": {k: v for k, v in scores.items() if k != "confusion_matrix"},
+            "data": report.data, "config": report.config, "run_dir": str(run_dir),
+            **tasks.get(spec.task).serving_note(dataset)}
+    sample = dataset.x_test[:32].astype(np.float32)
+    return export.export_model(model, base, card, sample=sample)
+
+
 def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     """Run one pipeline spec end to end with `overrides`; see PipelineSpec and RunOptions.
 
@@ -129,25 +181,13 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     task = tasks.get(spec.task)
     started = time.perf_counter()
     dataset = load_data(spec, options)
-    x_train = dataset.x_train.astype(np.float32)
-    strategy_split = validation.parse(spec.validation, seed=options.seed)
-    fit_idx, val_idx = next(iter(strategy_split.split(x_train, dataset.y_train, dataset.groups)))
-    x_fit, y_fit = x_train[fit_idx], dataset.y_train[fit_idx]
-    val_data = (x_train[val_idx], dataset.y_train[val_idx]) if len(val_idx) else None
+    split = split_training_data(spec, options, dataset)
     data_seconds = time.perf_counter() - started
 
-    training.set_seed(options.seed)
-    strategy = training.make_strategy(options.strategy)
-    with strategy.scope():
-        model = build_model(spec, dataset, x_fit)
-        _compile(model, spec, len(x_fit))
-    fitted = training.fit(model, (x_fit, y_fit), val_data, spec.training.epochs,
-                          spec.training.batch_size, spec.training.learning_rate,
-                          spec.training.early_stopping, options.verbose, options.callbacks)
+    model, fitted, strategy_name = train(spec, options, dataset, split)
 
     evaluate_start = time.perf_counter()
-    x_test = dataset.x_test.astype(np.float32)
-    predictions = model.predict(x_test, batch_size=1024, verbose=0)
+    predictions = model.predict(dataset.x_test.astype(np.float32), batch_size=1024, verbose=0)
     scores = task.evaluate(dataset.y_test, predictions)
     evaluate_seconds = time.perf_counter() - evaluate_start
 
@@ -158,10 +198,9 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     report = Report(
         pipeline=spec.name,
         config={"spec": as_dict(spec), "seed": options.seed, "subset": options.subset,
-                "strategy": type(strategy).__name__, "parameters": model.count_params()},
+                "strategy": strategy_name, "parameters": model.count_params()},
         data=dataset.describe(),
-        validation={"strategy": strategy_split.describe(), "n_fit": int(len(fit_idx)),
-                    "n_validation": int(len(val_idx))},
+        validation=split.description,
         history=fitted["history"],
         test_metrics=scores,
         optimizing_metric=spec.optimizing_metric,
@@ -172,15 +211,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         environment=export.environment(),
         plots=plot_files,
     )
-    export_path = None
-    base = _export_dir(spec, options)
-    if base is not None:
-        card = {"pipeline": spec.name, "description": spec.description,
-                "created": datetime.now().isoformat(timespec="seconds"),
-                "test_metrics": {k: v for k, v in scores.items() if k != "confusion_matrix"},
-                "data": dataset.describe(), "run_dir": str(run_dir), "config": report.config,
-                **task.serving_note(dataset)}
-        export_path = export.export_model(model, base, card, sample=x_test[:32])
-        report.export_path = str(export_path)
+    export_path = publish(spec, options, dataset, model, report, run_dir)
+    report.export_path = None if export_path is None else str(export_path)
     report.write(run_dir)
     return RunResult(model, fitted["history"], report, run_dir, export_path, spec, options)

@@ -54,7 +54,10 @@ class PipelineSpec:
 
     def __post_init__(self) -> None:
         models.get(self.model)
-        tasks.get(self.task)
+        task = tasks.get(self.task)
+        if self.optimizing_metric not in task.metric_names:
+            raise unknown_name(f"optimizing metric for {self.task}", self.optimizing_metric,
+                               task.metric_names)
         if self.preprocessing not in PREPROCESSING:
             raise unknown_name("preprocessing", self.preprocessing, PREPROCESSING)
         _check_model_params(self.model, dict(self.model_params))

@@ -60,3 +60,14 @@ def test_convnet_hidden_dense_head():
     dense = model.get_layer("head1_dense")
     assert dense.output.shape[1:] == (32,) and not dense.use_bias
     assert model.get_layer("head1_bn") is not None
+
+
+def test_pool_before_norm_moves_only_the_pooling():
+    usual = models.convnet((28, 28, 1), 10, filters=(8,), convs_per_block=2)
+    early = models.convnet((28, 28, 1), 10, filters=(8,), convs_per_block=2,
+                           pool_before_norm=True)
+    order = [layer.name for layer in early.layers[1:6]]
+    assert order == ["block1_conv1", "block1_bn1", "block1_relu1", "block1_conv2", "block1_pool"]
+    assert early.get_layer("block1_bn2").output.shape[1:] == (14, 14, 8)
+    assert usual.get_layer("block1_bn2").output.shape[1:] == (28, 28, 8)
+    assert early.count_params() == usual.count_params()

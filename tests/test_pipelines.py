@@ -63,6 +63,8 @@ def test_specs_are_validated_when_written():
         dataclasses.replace(base, model_params={"widhts": (3,)})
     with pytest.raises(UnknownNameError, match="unknown preprocessing"):
         dataclasses.replace(base, preprocessing="whiten")
+    with pytest.raises(UnknownNameError, match="Did you mean 'log_loss'"):
+        dataclasses.replace(base, optimizing_metric="logloss")
     with pytest.raises(ConfigError, match="already registered"):
         pipelines.register(base)
     assert isinstance(base, PipelineSpec)
