@@ -87,6 +87,13 @@ def test_fashion_mnist_reads_the_official_idx_layout(tmp_path, no_data_sources, 
     np.testing.assert_array_equal(ds.x_train[..., 0], arrays["train-images-idx3-ubyte.gz"])
     np.testing.assert_array_equal(ds.y_test, arrays["t10k-labels-idx1-ubyte.gz"])
     assert ds.class_names[0] == "T-shirt/top" and ds.class_names[9] == "Ankle boot"
+    # the IDX folder itself, whatever its name, and uncompressed files
+    other = tmp_path / "my-fmnist"
+    other.mkdir()
+    for name, array in arrays.items():
+        write_idx(other / name.removesuffix(".gz"), array)
+    np.testing.assert_array_equal(data.load("fashion_mnist", path=other).y_train,
+                                  arrays["train-labels-idx1-ubyte.gz"])
     # the same folder found through $KDL_DATA_DIR
     monkeypatch.setenv("KDL_DATA_DIR", str(tmp_path))
     assert len(data.load("fashion_mnist").x_train) == 40

@@ -24,12 +24,15 @@ class FileSource:
     names: file or folder names to look for inside each data directory, in order.
     download: fetches the data into the Keras cache and returns its path (None: no download).
     bundled: a copy shipped inside the package, if any.
+    markers: files whose presence makes a folder passed as path= the dataset's own folder,
+        whatever its name.
     """
 
     names: tuple[str, ...]
     download: Callable[[], Path] | None = None
     bundled: Path | None = None
     url: str = ""
+    markers: tuple[str, ...] = ()
 
 
 def keras_cache_dir() -> Path:
@@ -95,4 +98,5 @@ def locate(dataset: str, source: FileSource, path: str | os.PathLike | None = No
 
 def _looks_like(directory: Path, source: FileSource) -> bool:
     """True when `directory` is itself the dataset folder (e.g. .../fashion-mnist)."""
-    return directory.name in source.names
+    return directory.name in source.names or any((directory / m).exists()
+                                                 for m in source.markers)

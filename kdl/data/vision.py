@@ -54,12 +54,15 @@ def _download_fashion_mnist() -> Path:
     return keras_cache_dir() / "fashion-mnist"
 
 
+IDX_MARKERS = (IDX_STEMS["x_train"] + ".gz", IDX_STEMS["x_train"])
 MNIST_SOURCE = FileSource(
     names=("mnist.npz", "mnist"), download=_download_mnist,
-    bundled=Path(__file__).parent / "files" / "mnist.npz", url=KERAS_DATASETS_URL + "mnist.npz")
+    bundled=Path(__file__).parent / "files" / "mnist.npz", url=KERAS_DATASETS_URL + "mnist.npz",
+    markers=IDX_MARKERS)
 FASHION_MNIST_SOURCE = FileSource(
     names=("fashion_mnist.npz", "fashion-mnist", "fashion_mnist"),
-    download=_download_fashion_mnist, url=KERAS_DATASETS_URL + "fashion-mnist/")
+    download=_download_fashion_mnist, url=KERAS_DATASETS_URL + "fashion-mnist/",
+    markers=IDX_MARKERS)
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
