@@ -18,22 +18,31 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
+History = Mapping[str, Sequence[float]]
 
-def learning_curves(history: Mapping[str, Sequence[float]], path: str | Path) -> Path:
-    """One panel per metric (loss, accuracy, ...), training and validation curves per epoch."""
-    names = sorted((k for k in history if not k.startswith("val_") and k != "learning_rate"),
+
+def learning_curves(histories: Sequence[History] | History, path: str | Path) -> Path:
+    """One panel per metric (loss first), training (solid) and validation (dashed) per epoch,
+    one colour per fold when there are several histories."""
+    if isinstance(histories, Mapping):
+        histories = [histories]
+    first = histories[0]
+    names = sorted((k for k in first if not k.startswith("val_") and k != "learning_rate"),
                    key=lambda k: (k != "loss", k))
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
     for axis, name in zip(axes[0], names):
-        epochs = np.arange(1, len(history[name]) + 1)
-        axis.plot(epochs, history[name], marker="o", label="train")
-        if f"val_{name}" in history:
-            axis.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        for index, history in enumerate(histories):
+            label = "" if len(histories) == 1 else f"fold {index + 1} "
+            epochs = np.arange(1, len(history.get(name, [])) + 1)
+            line, = axis.plot(epochs, history.get(name, []), marker="o", label=f"{label}train")
+            if f"val_{name}" in history:
+                axis.plot(epochs, history[f"val_{name}"], marker="o", linestyle="--",
+                          color=line.get_color(), label=f"{label}validation")
         axis.set_xlabel("epoch")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_title(name)
         axis.grid(alpha=0.3)
-        axis.legend()
+        axis.legend(fontsize="small")
     return _save(fig, path)
 
 

@@ -15,7 +15,9 @@ from typing import Any
 
 from kdl.metrics import GREATER_IS_BETTER, scalar_metrics
 
-SCHEMA_VERSION = 1
+# Schema 2 added `folds` (per-fold sizes, metrics, history) and `aggregate` (mean, std, values
+# of each validation metric across folds); version-1 files still load.
+SCHEMA_VERSION = 2
 JSON_NAME = "report.json"
 MARKDOWN_NAME = "report.md"
 
@@ -31,6 +33,8 @@ class Report:
     history: dict[str, list[float]]
     test_metrics: dict[str, Any]
     optimizing_metric: str
+    folds: list[dict[str, Any]] = field(default_factory=list)
+    aggregate: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     plots: dict[str, str] = field(default_factory=dict)
@@ -54,6 +58,10 @@ class Report:
             if name in scores:
                 mark = "  <- optimizing" if name == self.optimizing_metric else ""
                 lines.append(f"  test {name:<16} {scores[name]:.4f}{mark}")
+        if self.aggregate:
+            lines.append(f"  validation over {len(self.folds)} folds (mean ± std):")
+            for name, values in self.aggregate.items():
+                lines.append(f"    {name:<16} {values['mean']:.4f} ± {values['std']:.4f}")
         if "fit_seconds" in self.timings:
             lines.append(f"  fit time         {self.timings['fit_seconds']:.1f} s")
         if self.export_path:
@@ -76,6 +84,19 @@ class Report:
         out += [f"| {k} | {v} |" for k, v in self.data.items() if k != "class_names"]
         out += ["", "## Validation", "", "| field | value |", "|---|---|"]
         out += [f"| {k} | {v} |" for k, v in self.validation.items()]
+        if self.aggregate:
+            names = list(self.aggregate)
+            out += ["", "### Per fold (validation)", "",
+                    "| fold | n_fit | n_validation | " + " | ".join(names) + " |",
+                    "|---" * (3 + len(names)) + "|"]
+            for fold in self.folds:
+                cells = [f"{fold['metrics'][n]:.4f}" if fold["metrics"].get(n) is not None
+                         else "n/a" for n in names]
+                out.append(f"| {fold['fold'] + 1} | {fold['n_fit']} | {fold['n_validation']} | "
+                           + " | ".join(cells) + " |")
+            out.append("| mean ± std | | | " + " | ".join(
+                f"{self.aggregate[n]['mean']:.4f} ± {self.aggregate[n]['std']:.4f}"
+                for n in names) + " |")
         if self.history:
             out += ["", "## Learning history (last epoch)", "", "| metric | value |", "|---|---|"]
             out += [f"| {k} | {v[-1]:.4f} |" for k, v in self.history.items() if v]

@@ -8,6 +8,7 @@ Usage:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -22,10 +23,12 @@ from kdl import data as kdl_data
 from kdl import export, models, plots, tasks, training, validation
 from kdl.data import Dataset
 from kdl.errors import ConfigError
+from kdl.metrics import GREATER_IS_BETTER, aggregate
 from kdl.report import Report
 from kdl.spec import PipelineSpec, RunOptions, as_dict, resolve
 
 INPUT_NAMES = {"image": "image", "tabular": "features"}
+OOF_NAME = "oof_predictions.npz"
 
 
 @dataclass
@@ -39,6 +42,7 @@ class RunResult:
     export_path: Path | None
     spec: PipelineSpec
     options: RunOptions
+    oof_predictions: np.ndarray | None = None
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -51,15 +55,18 @@ class RunResult:
 
 def load_data(spec: PipelineSpec, options: RunOptions) -> Dataset:
     """The run's dataset: the user's data if given, else the spec's registered dataset."""
-    if options.data is not None:
-        if isinstance(options.data, str):
-            dataset = kdl_data.load(options.data)
-        else:
-            dataset = kdl_data.from_user_data(options.data, kind=spec.data_kind,
-                                              target=options.target, test_size=options.test_size,
-                                              seed=options.seed)
-    elif spec.data is not None:
-        dataset = kdl_data.load(spec.data)
+    if options.data is not None and not isinstance(options.data, str):
+        dataset = kdl_data.from_user_data(options.data, kind=spec.data_kind,
+                                          target=options.target, test_size=options.test_size,
+                                          seed=options.seed, groups=options.groups)
+    elif options.data is not None or spec.data is not None:
+        dataset = kdl_data.load(options.data or spec.data)
+        if options.groups is not None:
+            groups = np.asarray(options.groups)
+            if len(groups) != len(dataset.x_train):
+                raise ConfigError(f"groups has {len(groups)} entries for the "
+                                  f"{len(dataset.x_train)} training samples of {dataset.name}.")
+            dataset = dataclasses.replace(dataset, groups=groups)
     else:
         raise ConfigError(f"pipeline {spec.name!r} runs on your data: pass data=... "
                           f"({kdl_data.user.ACCEPTED}).")
@@ -121,39 +128,106 @@ def _export_dir(spec: PipelineSpec, options: RunOptions) -> Path | None:
 
 
 @dataclass
-class Split:
-    """The training data divided by the validation strategy (validation may be empty)."""
+class Fold:
+    """One trained fold: its indices, learning history and validation metrics."""
 
-    x_fit: np.ndarray
-    y_fit: np.ndarray
-    validation: tuple[np.ndarray, np.ndarray] | None
-    description: dict[str, Any]
+    index: int
+    fit_idx: np.ndarray
+    val_idx: np.ndarray
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+    metrics: dict[str, Any]
 
-
-def split_training_data(spec: PipelineSpec, options: RunOptions, dataset: Dataset) -> Split:
-    """Carve the validation part out of the training data only; the test set is not touched."""
-    strategy = validation.parse(spec.validation, seed=options.seed)
-    x_train = dataset.x_train.astype(np.float32)
-    fit_idx, val_idx = next(iter(strategy.split(x_train, dataset.y_train, dataset.groups)))
-    held_out = (x_train[val_idx], dataset.y_train[val_idx]) if len(val_idx) else None
-    return Split(x_train[fit_idx], dataset.y_train[fit_idx], held_out,
-                 {"strategy": strategy.describe(), "n_fit": int(len(fit_idx)),
-                  "n_validation": int(len(val_idx))})
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready summary for the report."""
+        return {"fold": self.index, "n_fit": int(len(self.fit_idx)),
+                "n_validation": int(len(self.val_idx)), "metrics": self.metrics,
+                "history": self.history, "fit_seconds": round(sum(self.epoch_seconds), 3)}
 
 
-def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
-          split: Split) -> tuple[keras.Model, dict[str, Any], str]:
-    """Seed, build and compile under the distribution strategy, and fit."""
-    training.set_seed(options.seed)
+@dataclass
+class CrossValidation:
+    """All folds of a run, their out-of-fold predictions, and the model kept for the test set."""
+
+    strategy: str
+    folds: list[Fold]
+    oof_predictions: np.ndarray | None
+    model: keras.Model
+    final_history: dict[str, list[float]]
+    final_model: str
+    strategy_name: str
+
+
+def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: np.ndarray,
+          y: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray,
+          seed: int) -> tuple[keras.Model, dict[str, Any], str]:
+    """Seed, build and compile a fresh model under the distribution strategy, and fit it on
+    `fit_idx`; `val_idx` (may be empty) serves for validation curves and early stopping only."""
+    training.set_seed(seed)
     strategy = training.make_strategy(options.strategy)
+    x_fit, y_fit = x[fit_idx], y[fit_idx]
+    held_out = (x[val_idx], y[val_idx]) if len(val_idx) else None
     with strategy.scope():
-        model = build_model(spec, dataset, split.x_fit)
-        _compile(model, spec, len(split.x_fit))
+        model = build_model(spec, dataset, x_fit)
+        _compile(model, spec, len(x_fit))
     t = spec.training
-    fitted = training.fit(model, (split.x_fit, split.y_fit), split.validation, t.epochs,
-                          t.batch_size, t.learning_rate, t.early_stopping, options.verbose,
-                          options.callbacks)
+    fitted = training.fit(model, (x_fit, y_fit), held_out, t.epochs, t.batch_size,
+                          t.learning_rate, t.early_stopping, options.verbose, options.callbacks)
     return model, fitted, type(strategy).__name__
+
+
+def _better(candidate: dict[str, Any], incumbent: dict[str, Any] | None, metric: str) -> bool:
+    if incumbent is None:
+        return True
+    if candidate.get(metric) is None:
+        return False
+    if incumbent.get(metric) is None:
+        return True
+    greater = GREATER_IS_BETTER.get(metric, True)
+    return (candidate[metric] > incumbent[metric]) if greater else (
+        candidate[metric] < incumbent[metric])
+
+
+def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) -> CrossValidation:
+    """Train one fresh model per split of the training data (seeded per fold), keep each fold's
+    history, validation metrics and out-of-fold predictions, then pick the model for the test
+    set: the only fold's, the best fold's, or a refit on all training data (spec.final_model)."""
+    strategy = validation.parse(spec.validation, seed=options.seed)
+    task = tasks.get(spec.task)
+    x = dataset.x_train.astype(np.float32)
+    y = dataset.y_train
+    splits = list(strategy.split(x, y, dataset.groups))
+    folds: list[Fold] = []
+    oof: np.ndarray | None = None
+    best_model, best_scores, best_history = None, None, {}
+    strategy_name = ""
+    for index, (fit_idx, val_idx) in enumerate(splits):
+        model, fitted, strategy_name = train(spec, options, dataset, x, y, fit_idx, val_idx,
+                                             seed=options.seed + index)
+        scores: dict[str, Any] = {}
+        if len(val_idx):
+            predictions = model.predict(x[val_idx], batch_size=1024, verbose=0)
+            if oof is None:
+                oof = np.full((len(x), *predictions.shape[1:]), np.nan, dtype=np.float32)
+            oof[val_idx] = predictions
+            scores = task.evaluate(y[val_idx], predictions)
+        folds.append(Fold(index, fit_idx, val_idx, fitted["history"], fitted["epoch_seconds"],
+                          scores))
+        if len(splits) == 1 or (spec.final_model == "best_fold"
+                                and _better(scores, best_scores, spec.optimizing_metric)):
+            best_model, best_scores, best_history = model, scores, fitted["history"]
+    if len(splits) == 1:
+        final = "the only split's model"
+    elif spec.final_model == "best_fold":
+        final = f"best fold by validation {spec.optimizing_metric}"
+    else:
+        everything = np.arange(len(x))
+        best_model, fitted, _ = train(spec, options, dataset, x, y, everything,
+                                      np.arange(0), seed=options.seed)
+        best_history = fitted["history"]
+        final = "refit on all training data"
+    return CrossValidation(strategy.describe(), folds, oof, best_model, best_history, final,
+                           strategy_name)
 
 
 def publish(spec: PipelineSpec, options: RunOptions, dataset: Dataset, model: keras.Model,
@@ -181,10 +255,10 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     task = tasks.get(spec.task)
     started = time.perf_counter()
     dataset = load_data(spec, options)
-    split = split_training_data(spec, options, dataset)
     data_seconds = time.perf_counter() - started
 
-    model, fitted, strategy_name = train(spec, options, dataset, split)
+    cv = cross_validate(spec, options, dataset)
+    model = cv.model
 
     evaluate_start = time.perf_counter()
     predictions = model.predict(dataset.x_test.astype(np.float32), batch_size=1024, verbose=0)
@@ -192,21 +266,37 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     evaluate_seconds = time.perf_counter() - evaluate_start
 
     run_dir = _new_run_dir(options.runs_dir, spec.name)
+    histories = [fold.history for fold in cv.folds]
+    if cv.final_model.startswith("refit"):
+        histories.append(cv.final_history)
     plot_files = {"learning_curves": plots.learning_curves(
-        fitted["history"], run_dir / "learning_curves.png").name}
+        histories, run_dir / "learning_curves.png").name}
     plot_files.update(task.plots(scores, dataset, run_dir))
+    if cv.oof_predictions is not None:
+        validated = ~np.isnan(cv.oof_predictions.reshape(len(cv.oof_predictions), -1)).any(1)
+        fold_of = np.full(len(dataset.y_train), -1)
+        for fold in cv.folds:
+            fold_of[fold.val_idx] = fold.index
+        np.savez_compressed(run_dir / OOF_NAME, predictions=cv.oof_predictions,
+                            y=dataset.y_train, validated=validated, fold=fold_of)
+    fold_seconds = [sum(f.epoch_seconds) for f in cv.folds]
     report = Report(
         pipeline=spec.name,
         config={"spec": as_dict(spec), "seed": options.seed, "subset": options.subset,
-                "strategy": strategy_name, "parameters": model.count_params()},
+                "strategy": cv.strategy_name, "parameters": model.count_params()},
         data=dataset.describe(),
-        validation=split.description,
-        history=fitted["history"],
+        validation={"strategy": cv.strategy, "n_splits": len(cv.folds),
+                    "n_fit": int(len(cv.folds[0].fit_idx)),
+                    "n_validation": int(len(cv.folds[0].val_idx)),
+                    "final_model": cv.final_model},
+        history=cv.final_history,
         test_metrics=scores,
         optimizing_metric=spec.optimizing_metric,
+        folds=[fold.describe() for fold in cv.folds],
+        aggregate=aggregate([fold.metrics for fold in cv.folds if fold.metrics]),
         timings={"data_seconds": round(data_seconds, 3),
-                 "fit_seconds": round(sum(fitted["epoch_seconds"]), 3),
-                 "epoch_seconds": fitted["epoch_seconds"],
+                 "fit_seconds": round(sum(fold_seconds), 3),
+                 "fold_fit_seconds": [round(s, 3) for s in fold_seconds],
                  "evaluate_seconds": round(evaluate_seconds, 3)},
         environment=export.environment(),
         plots=plot_files,
@@ -214,4 +304,5 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     export_path = publish(spec, options, dataset, model, report, run_dir)
     report.export_path = None if export_path is None else str(export_path)
     report.write(run_dir)
-    return RunResult(model, fitted["history"], report, run_dir, export_path, spec, options)
+    return RunResult(model, cv.final_history, report, run_dir, export_path, spec, options,
+                     cv.oof_predictions)

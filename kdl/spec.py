@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kdl import models, tasks
+from kdl import models, tasks, validation
 from kdl.errors import ConfigError, unknown_name
 
 PREPROCESSING = ("standardize", "rescale", "none")
+FINAL_MODELS = ("refit", "best_fold")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class PipelineSpec:
     preprocessing: str = "standardize"
     training: Training = field(default_factory=Training)
     validation: Any = 0.1
+    final_model: str = "refit"
     optimizing_metric: str = "accuracy"
     expected: str = ""
 
@@ -60,6 +62,9 @@ class PipelineSpec:
                                task.metric_names)
         if self.preprocessing not in PREPROCESSING:
             raise unknown_name("preprocessing", self.preprocessing, PREPROCESSING)
+        validation.parse(self.validation)  # a bad strategy string fails before any training
+        if self.final_model not in FINAL_MODELS:
+            raise unknown_name("final_model", self.final_model, FINAL_MODELS)
         _check_model_params(self.model, dict(self.model_params))
 
 
@@ -71,6 +76,7 @@ class RunOptions:
     subset: int | None = None
     data: Any = None
     target: str | None = None
+    groups: Any = None
     test_size: float = 0.2
     export: bool | str = True
     verbose: Any = "auto"
@@ -79,7 +85,8 @@ class RunOptions:
     runs_dir: str = "runs"
 
 
-SPEC_KEYS = ("model", "validation", "preprocessing", "optimizing_metric", "data_kind")
+SPEC_KEYS = ("model", "validation", "final_model", "preprocessing", "optimizing_metric",
+             "data_kind")
 TRAINING_KEYS = tuple(f.name for f in dataclasses.fields(Training))
 OPTION_KEYS = tuple(f.name for f in dataclasses.fields(RunOptions))
 POSITIVE_INTS = ("epochs", "batch_size", "subset")

@@ -1,28 +1,111 @@
 """Validation strategies as index splits, on scikit-learn's splitter protocol
-(`split(X, y, groups)`, `get_n_splits()`).
+(`split(X, y, groups)`, `get_n_splits()`), mostly scikit-learn's own splitters.
+
+Every strategy parses from a short string (for overrides and the CLI):
+
+    holdout:0.1                      one stratified held-out fraction (a bare 0.1 works too)
+    shuffle_split:5[:0.2]            5 random splits, 20% validation each
+    stratified_shuffle_split:5[:0.2]
+    kfold:5, stratified_kfold:5      K folds (shuffled with the run's seed)
+    group_kfold:5, stratified_group_kfold:5   K folds, no group on both sides (needs groups)
+    leave_one_out (loo), leave_p_out:2
+    leave_one_group_out (logo)       one fold per group (needs groups)
+    sliding_window:5[:train[:test[:gap]]]     time order kept; the train window slides
+    anchored_window:5[:train[:test[:gap]]]    time order kept; the train window grows from the start
+    none                             no validation
 
 Usage:
-    strategy = parse(0.1, seed=0)              # or parse("holdout:0.1"), parse("none")
-    for train_idx, val_idx in strategy.split(x, y): ...
+    strategy = parse("stratified_kfold:5", seed=0)
+    for train_idx, val_idx in strategy.split(x, y, groups): ...
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn import model_selection as ms
+from sklearn.utils.multiclass import type_of_target
 
 from kdl.errors import ConfigError
 
-FORMS = ("a fraction in (0, 1) such as 0.1", "'holdout:0.1'", "'none' (train on everything, "
-         "no validation)")
+MAX_SPLITS = 1000  # more trainings than this is almost always a mistake (LOO on a big dataset)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named validation strategy around a scikit-learn splitter, with the checks it needs.
+
+    needs_groups: the split is by a group column (no group on both sides).
+    stratified: class proportions are kept, so the target must be classes.
+    time_ordered: samples must be in time order; validation always follows training.
+    """
+
+    name: str
+    splitter: Any
+    needs_groups: bool = False
+    stratified: bool = False
+    time_ordered: bool = False
+    arguments: tuple = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        """The short string this strategy parses from."""
+        return ":".join([self.name, *map(_fmt, self.arguments)])
+
+    def get_n_splits(self, x=None, y=None, groups=None) -> int:
+        return self.splitter.get_n_splits(x, y, groups)
+
+    def check(self, x, y=None, groups=None) -> None:
+        """Raise ConfigError when this strategy cannot apply to this data."""
+        n = len(x)
+        if self.needs_groups:
+            if groups is None:
+                raise ConfigError(f"{self.describe()} splits by group: pass groups (a column or "
+                                  "array with one group label per training sample).")
+            if len(groups) != n:
+                raise ConfigError(f"groups has {len(groups)} entries for {n} samples.")
+            n_groups = len(np.unique(groups))
+            wanted = getattr(self.splitter, "n_splits", 2)
+            if n_groups < max(wanted, 2):
+                raise ConfigError(f"{self.describe()} needs at least {max(wanted, 2)} groups; the "
+                                  f"data has {n_groups}.")
+        if self.stratified:
+            if y is None:
+                raise ConfigError(f"{self.describe()} is stratified: it needs the labels y.")
+            kind = type_of_target(y)
+            if kind.startswith("continuous"):
+                raise ConfigError(f"{self.describe()} stratifies by class, but the target is "
+                                  f"continuous ({kind}); use kfold or shuffle_split instead.")
+            folds = getattr(self.splitter, "n_splits", 0)
+            smallest = np.unique(y, return_counts=True)[1].min()
+            if self.name.endswith("kfold") and smallest < folds:
+                raise ConfigError(f"{self.describe()}: the rarest class has {smallest} samples, "
+                                  f"fewer than the {folds} folds.")
+        splits = self.get_n_splits(x, y, groups)
+        if splits > MAX_SPLITS:
+            raise ConfigError(f"{self.describe()} means {splits} trainings on {n} samples; use "
+                              f"subset= (at most {MAX_SPLITS} splits) or kfold.")
+        if n < 2:
+            raise ConfigError("validation needs at least 2 training samples.")
+
+    def split(self, x, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (train indices, validation indices) after checking the strategy applies."""
+        self.check(x, y, groups)
+        placeholder = np.zeros(len(x))
+        yield from self.splitter.split(placeholder, y if self.stratified else None,
+                                       groups if self.needs_groups else None)
 
 
 @dataclass(frozen=True)
 class NoValidation:
     """Train on every training sample; nothing is held out (no early stopping possible)."""
+
+    name: str = "none"
+    needs_groups: bool = False
+    stratified: bool = False
+    time_ordered: bool = False
 
     def get_n_splits(self, x=None, y=None, groups=None) -> int:
         return 1
@@ -41,6 +124,10 @@ class Holdout:
     fraction: float = 0.1
     stratify: bool = True
     seed: int = 0
+    name: str = "holdout"
+    needs_groups: bool = False
+    stratified: bool = False
+    time_ordered: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.fraction < 1:
@@ -51,8 +138,9 @@ class Holdout:
 
     def split(self, x, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         stratified = (self.stratify and y is not None
+                      and not type_of_target(y).startswith("continuous")
                       and np.unique(y, return_counts=True)[1].min() >= 2)
-        splitter_class = StratifiedShuffleSplit if stratified else ShuffleSplit
+        splitter_class = ms.StratifiedShuffleSplit if stratified else ms.ShuffleSplit
         splitter = splitter_class(n_splits=1, test_size=self.fraction, random_state=self.seed)
         yield from splitter.split(np.zeros(len(x)), y if stratified else None)
 
@@ -60,22 +148,145 @@ class Holdout:
         return f"holdout:{self.fraction:g}"
 
 
-def parse(value: object, seed: int = 0) -> Holdout | NoValidation:
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _count(text: str, default: int, what: str, minimum: int = 2) -> int:
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError as err:
+        raise ConfigError(f"{what} must be a whole number; got {text!r}.") from err
+    if value < minimum:
+        raise ConfigError(f"{what} must be at least {minimum}; got {value}.")
+    return value
+
+
+def _size(text: str, default: float | None, what: str) -> float | int | None:
+    """A fraction in (0, 1) or a whole number of samples; '' keeps the default."""
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise ConfigError(f"{what} must be a number; got {text!r}.") from err
+    if value <= 0 or (value >= 1 and not value.is_integer()):
+        raise ConfigError(f"{what} must be a fraction in (0, 1) or a whole number of samples; "
+                          f"got {text!r}.")
+    return int(value) if value >= 1 else value
+
+
+def _kfold(args: list[str], seed: int, name: str) -> Strategy:
+    k = _count(args[0] if args else "", 5, "the number of folds")
+    splitters: dict[str, Callable[[], Any]] = {
+        "kfold": lambda: ms.KFold(k, shuffle=True, random_state=seed),
+        "stratified_kfold": lambda: ms.StratifiedKFold(k, shuffle=True, random_state=seed),
+        "group_kfold": lambda: ms.GroupKFold(k),
+        "stratified_group_kfold": lambda: ms.StratifiedGroupKFold(k, shuffle=True,
+                                                                  random_state=seed),
+    }
+    return Strategy(name, splitters[name](), needs_groups="group" in name,
+                    stratified="stratified" in name, arguments=(k,))
+
+
+def _shuffle(args: list[str], seed: int, name: str) -> Strategy:
+    k = _count(args[0] if args else "", 5, "the number of splits", minimum=1)
+    size = _size(args[1] if len(args) > 1 else "", 0.2, "the validation size")
+    splitter_class = ms.StratifiedShuffleSplit if name.startswith("stratified") else ms.ShuffleSplit
+    return Strategy(name, splitter_class(k, test_size=size, random_state=seed),
+                    stratified=name.startswith("stratified"), arguments=(k, size))
+
+
+@dataclass(frozen=True)
+class SlidingWindowSplit:
+    """scikit-learn's TimeSeriesSplit with a fixed-size train window; with no `train_size` the
+    window is the first fold's (n // (n_splits + 1) samples), so every window is equally long."""
+
+    n_splits: int = 5
+    train_size: int | None = None
+    test_size: int | None = None
+    gap: int = 0
+
+    def _splitter(self, n: int) -> ms.TimeSeriesSplit:
+        size = self.train_size or max(n // (self.n_splits + 1), 1)
+        return ms.TimeSeriesSplit(self.n_splits, max_train_size=size, test_size=self.test_size,
+                                  gap=self.gap)
+
+    def get_n_splits(self, x=None, y=None, groups=None) -> int:
+        return self.n_splits
+
+    def split(self, x, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        yield from self._splitter(len(x)).split(x)
+
+
+def _samples(text: str, what: str) -> int | None:
+    return _count(text, 0, what, minimum=1) or None
+
+
+def _window(args: list[str], seed: int, name: str) -> Strategy:
+    k = _count(args[0] if args else "", 5, "the number of windows")
+    train = _samples(args[1] if len(args) > 1 else "", "the train window (samples)")
+    test = _samples(args[2] if len(args) > 2 else "", "the validation window (samples)")
+    gap = _count(args[3] if len(args) > 3 else "", 0, "the gap (samples)", minimum=0)
+    if name == "sliding_window":
+        splitter: Any = SlidingWindowSplit(k, train, test, gap)
+    else:
+        splitter = ms.TimeSeriesSplit(k, max_train_size=train, test_size=test, gap=gap)
+    arguments = (k, train or "", test or "", gap) if (train or test or gap) else (k,)
+    return Strategy(name, splitter, time_ordered=True,
+                    arguments=tuple(str(a) for a in arguments))
+
+
+def _leave_out(args: list[str], seed: int, name: str) -> Strategy:
+    if name == "leave_p_out":
+        p = _count(args[0] if args else "", 2, "p", minimum=1)
+        return Strategy(name, ms.LeavePOut(p), arguments=(p,))
+    if name == "leave_one_group_out":
+        return Strategy(name, ms.LeaveOneGroupOut(), needs_groups=True)
+    return Strategy(name, ms.LeaveOneOut())
+
+
+PARSERS: dict[str, Callable[[list[str], int, str], Strategy]] = {
+    "kfold": _kfold, "stratified_kfold": _kfold, "group_kfold": _kfold,
+    "stratified_group_kfold": _kfold,
+    "shuffle_split": _shuffle, "stratified_shuffle_split": _shuffle,
+    "sliding_window": _window, "anchored_window": _window,
+    "leave_one_out": _leave_out, "leave_p_out": _leave_out, "leave_one_group_out": _leave_out,
+}
+ALIASES = {"loo": "leave_one_out", "lpo": "leave_p_out", "logo": "leave_one_group_out",
+           "expanding_window": "anchored_window", "time_series_split": "anchored_window"}
+FORMS = ("a fraction such as 0.1", "holdout:0.1", "shuffle_split:5[:0.2]",
+         "stratified_shuffle_split:5[:0.2]", "kfold:5", "stratified_kfold:5", "group_kfold:5",
+         "stratified_group_kfold:5", "leave_one_out", "leave_p_out:2", "leave_one_group_out",
+         "sliding_window:5[:train[:test[:gap]]]", "anchored_window:5[:train[:test[:gap]]]",
+         "none")
+
+
+def parse(value: object, seed: int = 0) -> Strategy | Holdout | NoValidation:
     """A strategy from a number, a short string, or a strategy object (returned as is).
 
-    Usage: parse("holdout:0.2", seed=3)
+    Usage: parse("group_kfold:5"), parse(0.2, seed=3), parse(sklearn.model_selection.KFold(3))
     """
+    if isinstance(value, (Strategy, Holdout, NoValidation)):
+        return value
     if hasattr(value, "split") and hasattr(value, "get_n_splits"):
-        return value  # already a strategy (ours or a scikit-learn splitter)
+        name = type(value).__name__
+        return Strategy(name, value, needs_groups="Group" in name,
+                        stratified="Stratified" in name, time_ordered=name == "TimeSeriesSplit")
     if value is None or value == 0 or (isinstance(value, str) and value.lower() == "none"):
         return NoValidation()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Holdout(float(value), seed=seed)
     if isinstance(value, str):
-        kind, _, argument = value.partition(":")
+        kind, *args = value.strip().lower().split(":")
+        kind = ALIASES.get(kind, kind)
         if kind == "holdout":
-            try:
-                return Holdout(float(argument or 0.1), seed=seed)
-            except ValueError as err:
-                raise ConfigError(f"holdout fraction {argument!r} is not a number.") from err
-    raise ConfigError(f"unknown validation {value!r}; valid forms: {'; '.join(FORMS)}.")
+            fraction = _size(args[0] if args else "", 0.1, "the holdout fraction")
+            if not isinstance(fraction, float):
+                raise ConfigError(f"the holdout fraction must be in (0, 1); got {args[0]!r}.")
+            return Holdout(fraction, seed=seed)
+        if kind in PARSERS:
+            return PARSERS[kind](args, seed, kind)
+    raise ConfigError(f"unknown validation {value!r}; valid forms: {', '.join(FORMS)}.")

@@ -20,8 +20,10 @@ def test_mnist_mlp_run_writes_the_report_and_honest_test_metrics(workdir):
     assert {"report.json", "report.md", "learning_curves.png", "confusion_matrix.png"} <= files
     assert result.run_dir.parent == workdir / "runs" / "mnist_mlp"
     payload = json.loads((result.run_dir / "report.json").read_text())
-    assert payload["schema_version"] == 1 and payload["pipeline"] == "mnist_mlp"
-    assert payload["validation"] == {"strategy": "holdout:0.1", "n_fit": 540, "n_validation": 60}
+    assert payload["schema_version"] == 2 and payload["pipeline"] == "mnist_mlp"
+    assert payload["validation"] == {"strategy": "holdout:0.1", "n_splits": 1, "n_fit": 540,
+                                     "n_validation": 60, "final_model": "the only split's model"}
+    assert len(payload["folds"]) == 1 and payload["aggregate"]["accuracy"]["std"] == 0
     assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     # the report's test metrics are those of the returned model on the full MNIST test set
     test = load("mnist")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from kdl.data.dataset import Dataset
 from kdl.errors import ConfigError
@@ -39,13 +39,14 @@ def _from_tf_dataset(data: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _from_dataframe(frame: pd.DataFrame,
-                    target: str | None) -> tuple[np.ndarray, np.ndarray, tuple]:
-    if target is None or target not in frame.columns:
-        raise ConfigError(
-            f"a DataFrame needs target= naming its label column; got {target!r}, "
-            f"columns are: {', '.join(map(str, frame.columns))}.")
-    features = frame.drop(columns=[target])
+def _from_dataframe(frame: pd.DataFrame, target: str | None,
+                    groups: str | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
+    for role, column in (("target", target), ("groups", groups)):
+        if (role == "target" or column is not None) and column not in frame.columns:
+            raise ConfigError(
+                f"a DataFrame needs {role}= naming its column; got {column!r}, "
+                f"columns are: {', '.join(map(str, frame.columns))}.")
+    features = frame.drop(columns=[c for c in (target, groups) if c is not None])
     non_numeric = [str(c) for c in features.columns
                    if not (pd.api.types.is_numeric_dtype(features[c])
                            or pd.api.types.is_bool_dtype(features[c]))]
@@ -57,9 +58,10 @@ def _from_dataframe(frame: pd.DataFrame,
             tuple(str(c) for c in features.columns))
 
 
-def _as_xy(data: Any, target: str | None) -> tuple[np.ndarray, np.ndarray, tuple]:
+def _as_xy(data: Any, target: str | None,
+           groups: str | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
     if isinstance(data, pd.DataFrame):
-        return _from_dataframe(data, target)
+        return _from_dataframe(data, target, groups)
     if type(data).__module__.startswith("tensorflow") and hasattr(data, "as_numpy_iterator"):
         return (*_from_tf_dataset(data), ())
     if isinstance(data, tuple) and len(data) == 2:
@@ -110,27 +112,54 @@ def _encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray,
             tuple(str(c) for c in classes))
 
 
-def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
-                   test_size: float = 0.2, seed: int = 0, name: str = "user_data") -> Dataset:
-    """Build a classification Dataset from user data; a single (x, y) gets a stratified test split.
+def _group_labels(part: Any, groups: Any, n: int) -> np.ndarray | None:
+    if groups is None:
+        return None
+    labels = (part[groups].to_numpy() if isinstance(groups, str) and isinstance(part, pd.DataFrame)
+              else np.asarray(groups))
+    if isinstance(groups, str) and not isinstance(part, pd.DataFrame):
+        raise ConfigError("groups= as a column name needs a DataFrame; pass an array instead.")
+    if len(labels) != n:
+        raise ConfigError(f"groups has {len(labels)} entries for {n} training samples.")
+    return labels
 
-    Usage: ds = from_user_data(df, kind="tabular", target="label", test_size=0.2)
+
+def _hold_out_test(x, y, group_labels, test_size: float, seed: int):
+    """Split one (x, y) into train and test: by group when groups are given (no group on both
+    sides), else stratified by class when every class has 2+ samples."""
+    if not 0 < test_size < 1:
+        raise ConfigError(f"test_size must be a fraction in (0, 1); got {test_size}.")
+    if group_labels is not None:
+        splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+        train, test = next(splitter.split(x, y, group_labels))
+        return x[train], x[test], y[train], y[test], group_labels[train]
+    _, counts = np.unique(y, return_counts=True)
+    stratify = y if counts.min() >= 2 else None
+    x, x_test, y, y_test = train_test_split(x, y, test_size=test_size, random_state=seed,
+                                            stratify=stratify)
+    return x, x_test, y, y_test, None
+
+
+def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
+                   test_size: float = 0.2, seed: int = 0, name: str = "user_data",
+                   groups: Any = None) -> Dataset:
+    """Build a classification Dataset from user data; a single (x, y) gets a stratified (or, with
+    groups, group-wise) test split. `groups` is a DataFrame column name or an array aligned with
+    the training data, for group strategies such as group_kfold.
+
+    Usage: ds = from_user_data(df, kind="tabular", target="label", groups="patient")
     """
     if isinstance(data, Dataset):
         return data
     if kind not in KINDS:
         raise ConfigError(f"unknown data kind {kind!r}; valid: {', '.join(KINDS)}.")
     train_part, test_part = _split_parts(data)
-    x, y, feature_names = _as_xy(train_part, target)
+    x, y, feature_names = _as_xy(train_part, target, groups if isinstance(groups, str) else None)
     if len(x) != len(y):
         raise ConfigError(f"inputs and labels differ in length: {len(x)} vs {len(y)}.")
+    group_labels = _group_labels(train_part, groups, len(x))
     if test_part is None:
-        if not 0 < test_size < 1:
-            raise ConfigError(f"test_size must be a fraction in (0, 1); got {test_size}.")
-        _, counts = np.unique(y, return_counts=True)
-        stratify = y if counts.min() >= 2 else None
-        x, x_test, y, y_test = train_test_split(
-            x, y, test_size=test_size, random_state=seed, stratify=stratify)
+        x, x_test, y, y_test, group_labels = _hold_out_test(x, y, group_labels, test_size, seed)
         source = f"user data, {test_size:.0%} held out as test (seed {seed})"
     else:
         x_test, y_test, _ = _as_xy(test_part, target)
@@ -141,4 +170,5 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
         x_train=_shape_inputs(x, kind), y_train=y_train,
         x_test=_shape_inputs(x_test, kind), y_test=y_test,
         class_names=class_names, feature_names=feature_names, source=source,
+        groups=group_labels,
     )
