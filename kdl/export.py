@@ -43,6 +43,27 @@ def load_export(path: str | Path):
     return tf.saved_model.load(str(path))
 
 
+def latency_ms(model: keras.Model, sample: np.ndarray, calls: int = 50) -> float:
+    """Median milliseconds of one traced forward pass on a batch of one (as serving runs it).
+
+    Usage: latency_ms(model, x_test[:1])
+    """
+    import time
+
+    import tensorflow as tf
+
+    forward = tf.function(lambda x: model(x, training=False))
+    one = tf.constant(sample[:1].astype(np.float32))
+    for _ in range(5):
+        forward(one)
+    times = []
+    for _ in range(calls):
+        began = time.perf_counter()
+        forward(one)
+        times.append((time.perf_counter() - began) * 1000)
+    return float(np.median(times))
+
+
 def environment() -> dict[str, str]:
     """Versions of the software that produced a model."""
     import tensorflow as tf

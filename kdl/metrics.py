@@ -1,13 +1,15 @@
-"""Metric sets per task, computed with scikit-learn on predicted probabilities.
+"""Metric sets per task, computed with scikit-learn wherever it has the metric.
 
 Usage:
-    scores = classification_metrics(y_true, probabilities)
-    scores["accuracy"], scores["confusion_matrix"]
+    classification_metrics(y_true, probabilities)["accuracy"]
+    regression_metrics(y_true, y_pred)["rmse"]
+    ranking_metrics(relevant_items, recommended_items, k=10)["ndcg@10"]
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,13 +17,29 @@ from sklearn import metrics as skm
 
 # Which way is better for each scalar metric: the report uses it to pick and compare.
 GREATER_IS_BETTER = {
-    "accuracy": True, "precision_macro": True, "recall_macro": True, "f1_macro": True,
-    "roc_auc_ovr": True, "log_loss": False,
+    "accuracy": True, "balanced_accuracy": True, "precision_macro": True, "recall_macro": True,
+    "f1_macro": True, "precision_weighted": True, "recall_weighted": True, "f1_weighted": True,
+    "roc_auc_ovr": True, "log_loss": False, "top_3_accuracy": True,
+    "rmse": False, "mae": False, "rmsle": False, "mape": False, "r2": True,
+    "precision@k": True, "recall@k": True, "map@k": True, "ndcg@k": True,
+    "latency_ms": False,
 }
+CLASSIFICATION = ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
+                  "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc_ovr",
+                  "log_loss", "top_3_accuracy")
+REGRESSION = ("rmse", "mae", "rmsle", "mape", "r2")
+TOP_K = 3
+
+
+def greater_is_better(metric: str) -> bool:
+    """Which way is better for `metric` (ranking names like "ndcg@10" included)."""
+    base = metric.split("@")[0] + "@k" if "@" in metric else metric
+    return GREATER_IS_BETTER.get(base, True)
 
 
 def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:
-    """Accuracy, macro precision / recall / F1, one-vs-rest ROC AUC, log loss, confusion matrix.
+    """Accuracy, balanced accuracy, precision / recall / F1 (macro and weighted), one-vs-rest ROC
+    AUC, log loss, top-3 accuracy (more than 3 classes) and the confusion matrix.
 
     `probabilities` has one column per class; ROC AUC is None when a class is missing from
     `y_true` (it is undefined then).
@@ -29,20 +47,73 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dic
     """
     y_true = np.asarray(y_true).astype(int)
     probabilities = np.asarray(probabilities, dtype=np.float64)
+    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
     labels = np.arange(probabilities.shape[1])
     y_pred = probabilities.argmax(axis=1)
-    precision, recall, f1, _ = skm.precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average="macro", zero_division=0)
-    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
-    return {
+    scores: dict[str, Any] = {
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),
-        "precision_macro": float(precision),
-        "recall_macro": float(recall),
-        "f1_macro": float(f1),
-        "roc_auc_ovr": _roc_auc(y_true, probabilities, labels),
-        "log_loss": float(skm.log_loss(y_true, probabilities, labels=labels)),
-        "confusion_matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)),
     }
+    for average in ("macro", "weighted"):
+        precision, recall, f1, _ = skm.precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average=average, zero_division=0)
+        scores.update({f"precision_{average}": float(precision),
+                       f"recall_{average}": float(recall), f"f1_{average}": float(f1)})
+    scores["roc_auc_ovr"] = _roc_auc(y_true, probabilities, labels)
+    scores["log_loss"] = float(skm.log_loss(y_true, probabilities, labels=labels))
+    if len(labels) > TOP_K:
+        scores[f"top_{TOP_K}_accuracy"] = float(skm.top_k_accuracy_score(
+            y_true, probabilities, k=TOP_K, labels=labels))
+    scores["confusion_matrix"] = skm.confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    return scores
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:
+    """RMSE, MAE, RMSLE (None when a value is negative), MAPE and R² (None for one sample),
+    averaged uniformly over outputs.
+
+    Usage: regression_metrics(np.array([3.0, 5.0]), np.array([2.5, 5.5]))["rmse"]  # 0.5
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_true.shape)
+    non_negative = (y_true >= 0).all() and (y_pred >= 0).all()
+    return {
+        "rmse": float(skm.root_mean_squared_error(y_true, y_pred)),
+        "mae": float(skm.mean_absolute_error(y_true, y_pred)),
+        "rmsle": float(skm.root_mean_squared_log_error(y_true, y_pred)) if non_negative else None,
+        "mape": float(skm.mean_absolute_percentage_error(y_true, y_pred)),
+        "r2": float(skm.r2_score(y_true, y_pred)) if len(y_true) > 1 else None,
+    }
+
+
+def ranking_metrics(relevant: Sequence[Collection], recommended: Sequence[Sequence],
+                    k: int = 10) -> dict[str, float]:
+    """Precision@k, recall@k, MAP@k and NDCG@k (binary relevance), averaged over users.
+
+    `relevant[u]` holds user u's relevant items (e.g. rated >= 4 in the held-out data) and
+    `recommended[u]` the items recommended to u, best first. Users with no relevant item are
+    skipped (their recall and NDCG are undefined).
+    Usage: ranking_metrics([{1, 3}], [[3, 2, 1]], k=3)  # precision@3 = 2/3
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got {k}.")
+    rows = []
+    for wanted, ranked in zip(relevant, recommended):
+        wanted = set(wanted)
+        if not wanted:
+            continue
+        hits = np.array([item in wanted for item in list(ranked)[:k]], dtype=float)
+        precision_at = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+        discounts = 1.0 / np.log2(np.arange(2, k + 2))
+        ideal = discounts[:min(len(wanted), k)].sum()
+        rows.append((hits.sum() / k, hits.sum() / len(wanted),
+                     float((precision_at * hits).sum() / min(len(wanted), k)),
+                     float((hits * discounts[:len(hits)]).sum() / ideal)))
+    if not rows:
+        raise ValueError("no user has a relevant item: ranking metrics are undefined.")
+    means = np.mean(rows, axis=0)
+    return {f"precision@{k}": float(means[0]), f"recall@{k}": float(means[1]),
+            f"map@{k}": float(means[2]), f"ndcg@{k}": float(means[3])}
 
 
 def _roc_auc(y_true: np.ndarray, probabilities: np.ndarray, labels: np.ndarray) -> float | None:

@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kdl.metrics import GREATER_IS_BETTER, scalar_metrics
+from kdl.metrics import greater_is_better, scalar_metrics
 
-# Schema 2 added `folds` (per-fold sizes, metrics, history) and `aggregate` (mean, std, values
-# of each validation metric across folds); version-1 files still load.
+# Schema 2 added `folds` (per-fold sizes, metrics, history), `aggregate` (mean, std, values of
+# each validation metric across folds) and `satisficing` (metric, comparison, threshold, value,
+# passed); version-1 files still load.
 SCHEMA_VERSION = 2
 JSON_NAME = "report.json"
 MARKDOWN_NAME = "report.md"
@@ -33,6 +34,7 @@ class Report:
     history: dict[str, list[float]]
     test_metrics: dict[str, Any]
     optimizing_metric: str
+    satisficing: list[dict[str, Any]] = field(default_factory=list)
     folds: list[dict[str, Any]] = field(default_factory=list)
     aggregate: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)
@@ -58,6 +60,10 @@ class Report:
             if name in scores:
                 mark = "  <- optimizing" if name == self.optimizing_metric else ""
                 lines.append(f"  test {name:<16} {scores[name]:.4f}{mark}")
+        for check in self.satisficing:
+            verdict = "pass" if check["passed"] else "FAIL"
+            lines.append(f"  {check['metric']} {check['comparison']} {check['threshold']:g}: "
+                         f"{verdict} ({check['value']:.4g})")
         if self.aggregate:
             lines.append(f"  validation over {len(self.folds)} folds (mean ± std):")
             for name, values in self.aggregate.items():
@@ -77,8 +83,15 @@ class Report:
         out = [f"# {self.pipeline}", "",
                f"Optimizing metric: **{self.optimizing_metric} = "
                f"{_fmt(self.optimizing_value)}** on the test set "
-               f"({'higher' if GREATER_IS_BETTER.get(self.optimizing_metric, True) else 'lower'}"
-               " is better).", "", "## Test metrics", "", "| metric | value |", "|---|---|"]
+               f"({'higher' if greater_is_better(self.optimizing_metric) else 'lower'}"
+               " is better).", ""]
+        if self.satisficing:
+            out += ["Satisficing thresholds:", "", "| metric | threshold | value | verdict |",
+                    "|---|---|---|---|"]
+            out += [f"| {c['metric']} | {c['comparison']} {c['threshold']:g} | {c['value']:.4g} | "
+                    f"{'pass' if c['passed'] else '**fail**'} |" for c in self.satisficing]
+            out += [""]
+        out += ["## Test metrics", "", "| metric | value |", "|---|---|"]
         out += [f"| {k} | {v:.4f} |" for k, v in scores.items()]
         out += ["", "## Data", "", "| field | value |", "|---|---|"]
         out += [f"| {k} | {v} |" for k, v in self.data.items() if k != "class_names"]
@@ -122,6 +135,22 @@ class Report:
         """Read a run's report.json back."""
         payload = json.loads((Path(run_dir) / JSON_NAME).read_text())
         return cls(**payload)
+
+
+def check_thresholds(rules: dict[str, tuple[str, float]],
+                     figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Pass or fail each satisficing threshold against the run's figures.
+
+    Usage: check_thresholds({"latency_ms": ("<=", 5)}, {"latency_ms": 1.2})
+    """
+    compare = {"<=": float.__le__, "<": float.__lt__, ">=": float.__ge__, ">": float.__gt__}
+    results = []
+    for metric, (comparison, threshold) in rules.items():
+        value = figures.get(metric)
+        passed = value is not None and compare[comparison](float(value), float(threshold))
+        results.append({"metric": metric, "comparison": comparison, "threshold": threshold,
+                        "value": None if value is None else float(value), "passed": passed})
+    return results
 
 
 def _fmt(value: float | None) -> str:

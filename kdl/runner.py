@@ -23,8 +23,8 @@ from kdl import data as kdl_data
 from kdl import export, models, plots, tasks, training, validation
 from kdl.data import Dataset
 from kdl.errors import ConfigError
-from kdl.metrics import GREATER_IS_BETTER, aggregate
-from kdl.report import Report
+from kdl.metrics import aggregate, greater_is_better
+from kdl.report import Report, check_thresholds
 from kdl.spec import PipelineSpec, RunOptions, as_dict, resolve
 
 INPUT_NAMES = {"image": "image", "tabular": "features"}
@@ -183,7 +183,7 @@ def _better(candidate: dict[str, Any], incumbent: dict[str, Any] | None, metric:
         return False
     if incumbent.get(metric) is None:
         return True
-    greater = GREATER_IS_BETTER.get(metric, True)
+    greater = greater_is_better(metric)
     return (candidate[metric] > incumbent[metric]) if greater else (
         candidate[metric] < incumbent[metric])
 
@@ -263,6 +263,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     evaluate_start = time.perf_counter()
     predictions = model.predict(dataset.x_test.astype(np.float32), batch_size=1024, verbose=0)
     scores = task.evaluate(dataset.y_test, predictions)
+    scores["latency_ms"] = export.latency_ms(model, dataset.x_test[:1])
     evaluate_seconds = time.perf_counter() - evaluate_start
 
     run_dir = _new_run_dir(options.runs_dir, spec.name)
@@ -292,6 +293,8 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         history=cv.final_history,
         test_metrics=scores,
         optimizing_metric=spec.optimizing_metric,
+        satisficing=check_thresholds(dict(spec.satisficing), {
+            **scores, "fit_seconds": sum(fold_seconds), "parameters": model.count_params()}),
         folds=[fold.describe() for fold in cv.folds],
         aggregate=aggregate([fold.metrics for fold in cv.folds if fold.metrics]),
         timings={"data_seconds": round(data_seconds, 3),

@@ -19,6 +19,8 @@ from kdl.errors import ConfigError, unknown_name
 
 PREPROCESSING = ("standardize", "rescale", "none")
 FINAL_MODELS = ("refit", "best_fold")
+COMPARISONS = ("<=", "<", ">=", ">")
+RUN_FIGURES = ("latency_ms", "fit_seconds", "parameters")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class PipelineSpec:
     validation: Any = 0.1
     final_model: str = "refit"
     optimizing_metric: str = "accuracy"
+    satisficing: Mapping[str, tuple[str, float]] = field(default_factory=dict)
     expected: str = ""
 
     def __post_init__(self) -> None:
@@ -63,6 +66,14 @@ class PipelineSpec:
         if self.preprocessing not in PREPROCESSING:
             raise unknown_name("preprocessing", self.preprocessing, PREPROCESSING)
         validation.parse(self.validation)  # a bad strategy string fails before any training
+        for metric, rule in dict(self.satisficing).items():
+            if metric not in (*task.metric_names, *RUN_FIGURES):
+                raise unknown_name("satisficing metric", metric, (*task.metric_names,
+                                                                  *RUN_FIGURES))
+            if (not isinstance(rule, (tuple, list)) or len(rule) != 2
+                    or rule[0] not in COMPARISONS or not isinstance(rule[1], (int, float))):
+                raise ConfigError(f"satisficing[{metric!r}] must be (comparison, number) with a "
+                                  f"comparison in {', '.join(COMPARISONS)}; got {rule!r}.")
         if self.final_model not in FINAL_MODELS:
             raise unknown_name("final_model", self.final_model, FINAL_MODELS)
         _check_model_params(self.model, dict(self.model_params))
@@ -86,7 +97,7 @@ class RunOptions:
 
 
 SPEC_KEYS = ("model", "validation", "final_model", "preprocessing", "optimizing_metric",
-             "data_kind")
+             "satisficing", "data_kind")
 TRAINING_KEYS = tuple(f.name for f in dataclasses.fields(Training))
 OPTION_KEYS = tuple(f.name for f in dataclasses.fields(RunOptions))
 POSITIVE_INTS = ("epochs", "batch_size", "subset")

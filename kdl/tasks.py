@@ -29,7 +29,7 @@ class ClassificationTask:
     loss: str = "sparse_categorical_crossentropy"
     keras_metrics: tuple[str, ...] = ("accuracy",)
     default_optimizing_metric: str = "accuracy"
-    metric_names: tuple[str, ...] = tuple(metrics.GREATER_IS_BETTER)
+    metric_names: tuple[str, ...] = metrics.CLASSIFICATION
 
     def output_size(self, dataset: Dataset) -> dict[str, int]:
         """Builder keyword arguments that depend on the data's labels."""

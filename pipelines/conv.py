@@ -31,6 +31,7 @@ register(
                       "pool_before_norm": True, "head_units": (128,), "head_dropout": 0.3},
         training=Training(epochs=5, batch_size=128, optimizer="adam", learning_rate=3e-3,
                           schedule="cosine", warmup_epochs=0.4),
+        satisficing={"latency_ms": ("<=", 2.0)},
         expected="test accuracy >= 99.3% (course: 98.5%)",
     ),
     PipelineSpec(

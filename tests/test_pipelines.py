@@ -65,6 +65,14 @@ def test_specs_are_validated_when_written():
         dataclasses.replace(base, preprocessing="whiten")
     with pytest.raises(UnknownNameError, match="Did you mean 'log_loss'"):
         dataclasses.replace(base, optimizing_metric="logloss")
+    with pytest.raises(UnknownNameError, match="satisficing metric"):
+        dataclasses.replace(base, satisficing={"speed": ("<=", 1)})
+    with pytest.raises(ConfigError, match="comparison in <=, <, >=, >"):
+        dataclasses.replace(base, satisficing={"latency_ms": ("=<", 1)})
+    with pytest.raises(UnknownNameError, match="final_model"):
+        dataclasses.replace(base, final_model="last")
+    with pytest.raises(ConfigError, match="valid forms"):
+        dataclasses.replace(base, validation="kfold-ish")
     with pytest.raises(ConfigError, match="already registered"):
         pipelines.register(base)
     assert isinstance(base, PipelineSpec)

@@ -93,3 +93,15 @@ def test_fashion_mnist_pipeline_runs_on_the_real_data(workdir):
                            subset=2000, verbose=0)
     assert result.report.data["class_names"][9] == "Ankle boot"
     assert result.metrics["accuracy"] > 0.45  # 32 steps; broken data or labels stay near 0.1
+
+
+def test_satisficing_thresholds_pass_and_fail_in_the_report(workdir):
+    result = pipelines.run("mnist_linear", export=False, satisficing={
+        "latency_ms": ("<=", 1000.0), "accuracy": (">=", 0.999), "parameters": ("<", 8000)},
+        **QUICK)
+    verdicts = {c["metric"]: c["passed"] for c in result.report.satisficing}
+    assert verdicts == {"latency_ms": True, "accuracy": False, "parameters": True}
+    latency = next(c for c in result.report.satisficing if c["metric"] == "latency_ms")
+    assert latency["value"] == result.metrics["latency_ms"] > 0
+    assert "accuracy >= 0.999: FAIL" in result.report.summary()
+    assert "**fail**" in (result.run_dir / "report.md").read_text()
