@@ -5,6 +5,8 @@ Usage:
     kdl describe mnist_convnet
     kdl run mnist_convnet --epochs 3 --subset 10000 --no-export
     kdl run mnist_mlp --set dropout=0.3 --set widths=[256,128]
+    kdl report runs/mnist_mlp/20261123-101500
+    kdl compare runs/mnist_mlp/20261123-101500 runs/mnist_convnet/20261123-102000
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import ast
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from kdl.errors import KdlError
@@ -59,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="any other override, e.g. --set dropout=0.3 (repeatable)")
+    report = commands.add_parser("report", help="re-render a run's report.md and report.html")
+    report.add_argument("run_dir")
+    compare = commands.add_parser("compare", help="compare runs side by side")
+    compare.add_argument("run_dirs", nargs="+")
+    compare.add_argument("--out", default=".", help="folder for compare.png (default: here)")
     return parser
 
 
@@ -101,12 +109,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     _import_tensorflow_quietly()
     try:
         import pipelines
-        from kdl import runner
+        from kdl import compare, runner
 
         if args.command == "list":
             print(pipelines.list().to_string())
         elif args.command == "describe":
             print(pipelines.describe(args.name))
+        elif args.command == "report":
+            loaded = compare.load_reports([args.run_dir])
+            report = next(iter(loaded.values()))
+            report.write(args.run_dir)
+            print(report.summary())
+            print(f"report: {Path(args.run_dir) / 'report.html'}")
+        elif args.command == "compare":
+            table, plot = compare.compare(args.run_dirs, args.out)
+            print(table.to_string(float_format=lambda v: f"{v:.4f}"))
+            print(f"plot: {plot}")
         else:
             result = runner.run(pipelines.get(args.name), **_overrides(args))
             print(result.report.summary())

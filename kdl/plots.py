@@ -16,23 +16,26 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
+from sklearn.metrics import ConfusionMatrixDisplay, auc, precision_recall_curve, roc_curve  # noqa: E402,I001
 
 History = Mapping[str, Sequence[float]]
 
 
-def learning_curves(histories: Sequence[History] | History, path: str | Path) -> Path:
+def learning_curves(histories: Sequence[History] | History, path: str | Path,
+                    labels: Sequence[str] | None = None) -> Path:
     """One panel per metric (loss first), training (solid) and validation (dashed) per epoch,
-    one colour per fold when there are several histories."""
+    one colour per history (e.g. per fold; `labels` names them, default "fold 1", ...)."""
     if isinstance(histories, Mapping):
         histories = [histories]
+    if labels is None:
+        labels = [f"fold {i + 1}" for i in range(len(histories))]
     first = histories[0]
     names = sorted((k for k in first if not k.startswith("val_") and k != "learning_rate"),
                    key=lambda k: (k != "loss", k))
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
     for axis, name in zip(axes[0], names):
         for index, history in enumerate(histories):
-            label = "" if len(histories) == 1 else f"fold {index + 1} "
+            label = "" if len(histories) == 1 else f"{labels[index]} "
             epochs = np.arange(1, len(history.get(name, [])) + 1)
             line, = axis.plot(epochs, history.get(name, []), marker="o", label=f"{label}train")
             if f"val_{name}" in history:
@@ -54,6 +57,83 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], class_names: Sequence[str]
     display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(class_names))
     display.plot(ax=axis, colorbar=False, xticks_rotation=45, values_format="d")
     axis.set_title("confusion matrix (test)")
+    return _save(fig, path)
+
+
+def _one_vs_rest_panels(y_true: np.ndarray, probabilities: np.ndarray,
+                        class_names: Sequence[str], path: str | Path, curve: str) -> Path:
+    """ROC or precision-recall curves, one per class against the rest (at most 10 drawn)."""
+    fig, axis = plt.subplots(figsize=(5.5, 4.5))
+    for index, name in list(enumerate(class_names))[:10]:
+        positive = (np.asarray(y_true) == index).astype(int)
+        if positive.min() == positive.max():
+            continue  # the curve is undefined for a class absent from y_true
+        if curve == "roc":
+            x, y, _ = roc_curve(positive, probabilities[:, index])
+            axis.plot(x, y, label=f"{name} (AUC {auc(x, y):.3f})")
+        else:
+            precision, recall, _ = precision_recall_curve(positive, probabilities[:, index])
+            axis.plot(recall, precision, label=f"{name} (AUC {auc(recall, precision):.3f})")
+    if curve == "roc":
+        axis.plot([0, 1], [0, 1], color="grey", linestyle=":")
+        axis.set(xlabel="false positive rate", ylabel="true positive rate",
+                 title="ROC, one class vs rest (test)")
+    else:
+        axis.set(xlabel="recall", ylabel="precision",
+                 title="precision-recall, one class vs rest (test)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="x-small")
+    return _save(fig, path)
+
+
+def roc_curves(y_true: np.ndarray, probabilities: np.ndarray, class_names: Sequence[str],
+               path: str | Path) -> Path:
+    """One-vs-rest ROC curve per class with its AUC."""
+    return _one_vs_rest_panels(y_true, probabilities, class_names, path, "roc")
+
+
+def precision_recall_curves(y_true: np.ndarray, probabilities: np.ndarray,
+                            class_names: Sequence[str], path: str | Path) -> Path:
+    """One-vs-rest precision-recall curve per class with its area."""
+    return _one_vs_rest_panels(y_true, probabilities, class_names, path, "pr")
+
+
+def class_balance(train_counts: Sequence[int], test_counts: Sequence[int],
+                  class_names: Sequence[str], path: str | Path) -> Path:
+    """Samples per class in the training and test sets, side by side."""
+    positions = np.arange(len(class_names))
+    fig, axis = plt.subplots(figsize=(max(5.0, 0.6 * len(class_names) + 2), 3.6))
+    axis.bar(positions - 0.2, train_counts, width=0.4, label="train")
+    axis.bar(positions + 0.2, test_counts, width=0.4, label="test")
+    axis.set_xticks(positions, list(class_names), rotation=45, ha="right")
+    axis.set(ylabel="samples", title="class balance")
+    axis.legend()
+    return _save(fig, path)
+
+
+def residuals(y_true: np.ndarray, y_pred: np.ndarray, path: str | Path) -> Path:
+    """Regression diagnostics: predicted against actual, and residuals against predicted."""
+    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.scatter(y_true, y_pred, s=6, alpha=0.5)
+    low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+    left.plot([low, high], [low, high], color="grey", linestyle=":")
+    left.set(xlabel="actual", ylabel="predicted", title="predicted vs actual (test)")
+    right.scatter(y_pred, y_true - y_pred, s=6, alpha=0.5)
+    right.axhline(0, color="grey", linestyle=":")
+    right.set(xlabel="predicted", ylabel="actual - predicted", title="residuals (test)")
+    return _save(fig, path)
+
+
+def overlay_curves(curves: Mapping[str, Sequence[float]], ylabel: str, path: str | Path) -> Path:
+    """Several runs' curves (e.g. validation loss per epoch) on one axis, for comparisons."""
+    fig, axis = plt.subplots(figsize=(6.5, 4))
+    for label, values in curves.items():
+        axis.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
+    axis.set(xlabel="epoch", ylabel=ylabel)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="small")
     return _save(fig, path)
 
 

@@ -8,8 +8,10 @@ Usage:
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from kdl.metrics import greater_is_better, scalar_metrics
 SCHEMA_VERSION = 2
 JSON_NAME = "report.json"
 MARKDOWN_NAME = "report.md"
+HTML_NAME = "report.html"
 
 
 @dataclass
@@ -77,57 +80,87 @@ class Report:
     def __repr__(self) -> str:
         return self.summary()
 
-    def to_markdown(self) -> str:
-        """report.md: a readable page with the tables and the plots."""
-        scores = scalar_metrics(self.test_metrics)
-        out = [f"# {self.pipeline}", "",
-               f"Optimizing metric: **{self.optimizing_metric} = "
-               f"{_fmt(self.optimizing_value)}** on the test set "
-               f"({'higher' if greater_is_better(self.optimizing_metric) else 'lower'}"
-               " is better).", ""]
+    def _headline(self) -> str:
+        direction = "higher" if greater_is_better(self.optimizing_metric) else "lower"
+        return (f"Optimizing metric: {self.optimizing_metric} = "
+                f"{_fmt(self.optimizing_value)} on the test set ({direction} is better).")
+
+    def sections(self) -> list[tuple[str, list[str], list[list[str]]]]:
+        """The report as (heading, column names, rows) tables; markdown and HTML render these."""
+        out: list[tuple[str, list[str], list[list[str]]]] = []
         if self.satisficing:
-            out += ["Satisficing thresholds:", "", "| metric | threshold | value | verdict |",
-                    "|---|---|---|---|"]
-            out += [f"| {c['metric']} | {c['comparison']} {c['threshold']:g} | {c['value']:.4g} | "
-                    f"{'pass' if c['passed'] else '**fail**'} |" for c in self.satisficing]
-            out += [""]
-        out += ["## Test metrics", "", "| metric | value |", "|---|---|"]
-        out += [f"| {k} | {v:.4f} |" for k, v in scores.items()]
-        out += ["", "## Data", "", "| field | value |", "|---|---|"]
-        out += [f"| {k} | {v} |" for k, v in self.data.items() if k != "class_names"]
-        out += ["", "## Validation", "", "| field | value |", "|---|---|"]
-        out += [f"| {k} | {v} |" for k, v in self.validation.items()]
+            out.append(("Satisficing thresholds", ["metric", "threshold", "value", "verdict"], [
+                [c["metric"], f"{c['comparison']} {c['threshold']:g}", _fmt(c["value"]),
+                 "pass" if c["passed"] else "FAIL"] for c in self.satisficing]))
+        out.append(("Test metrics", ["metric", "value"],
+                    [[k, f"{v:.4f}"] for k, v in scalar_metrics(self.test_metrics).items()]))
         if self.aggregate:
             names = list(self.aggregate)
-            out += ["", "### Per fold (validation)", "",
-                    "| fold | n_fit | n_validation | " + " | ".join(names) + " |",
-                    "|---" * (3 + len(names)) + "|"]
-            for fold in self.folds:
-                cells = [f"{fold['metrics'][n]:.4f}" if fold["metrics"].get(n) is not None
-                         else "n/a" for n in names]
-                out.append(f"| {fold['fold'] + 1} | {fold['n_fit']} | {fold['n_validation']} | "
-                           + " | ".join(cells) + " |")
-            out.append("| mean ± std | | | " + " | ".join(
+            rows = [[str(f["fold"] + 1), str(f["n_fit"]), str(f["n_validation"])]
+                    + [_fmt(f["metrics"].get(n)) for n in names] for f in self.folds]
+            rows.append(["mean ± std", "", ""] + [
                 f"{self.aggregate[n]['mean']:.4f} ± {self.aggregate[n]['std']:.4f}"
-                for n in names) + " |")
+                for n in names])
+            out.append(("Validation per fold", ["fold", "n_fit", "n_validation", *names], rows))
+        out.append(("Validation", ["field", "value"],
+                    [[k, str(v)] for k, v in self.validation.items()]))
+        out.append(("Data", ["field", "value"],
+                    [[k, str(v)] for k, v in self.data.items() if k != "class_names"]))
         if self.history:
-            out += ["", "## Learning history (last epoch)", "", "| metric | value |", "|---|---|"]
-            out += [f"| {k} | {v[-1]:.4f} |" for k, v in self.history.items() if v]
-        out += ["", "## Timings", "", "| step | seconds |", "|---|---|"]
-        out += [f"| {k} | {v} |" for k, v in self.timings.items() if not isinstance(v, list)]
-        out += ["", "## Plots", ""] + [f"![{name}]({file})" for name, file in self.plots.items()]
+            out.append(("Learning history (last epoch of the final model)", ["metric", "value"],
+                        [[k, f"{v[-1]:.4f}"] for k, v in self.history.items() if v]))
+        out.append(("Timings", ["step", "seconds"], [[k, str(v)] for k, v in
+                                                     self.timings.items()
+                                                     if not isinstance(v, list)]))
+        out.append(("Environment", ["software", "version"],
+                    [[k, str(v)] for k, v in self.environment.items()]))
+        return out
+
+    def to_markdown(self) -> str:
+        """report.md: the tables, then the plots."""
+        out = [f"# {self.pipeline}", "", f"**{self._headline()}**", ""]
+        for heading, columns, rows in self.sections():
+            out += [f"## {heading}", "", "| " + " | ".join(columns) + " |",
+                    "|" + "---|" * len(columns)]
+            out += ["| " + " | ".join(row) + " |" for row in rows] + [""]
+        out += ["## Plots", ""] + [f"![{name}]({file})" for name, file in self.plots.items()]
         if self.export_path:
             out += ["", f"Exported to `{self.export_path}`."]
-        out += ["", "## Environment", ""] + [f"- {k} {v}" for k, v in self.environment.items()]
         return "\n".join(out) + "\n"
 
+    def to_html(self, run_dir: str | Path) -> str:
+        """report.html: one self-contained page, the plots embedded as base64 PNG."""
+        body = [f"<h1>{escape(self.pipeline)}</h1>", f"<p><b>{escape(self._headline())}</b></p>"]
+        for heading, columns, rows in self.sections():
+            head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+            cells = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                            for row in rows)
+            body.append(f"<h2>{escape(heading)}</h2><table><tr>{head}</tr>{cells}</table>")
+        body.append("<h2>Plots</h2>")
+        for name, file in self.plots.items():
+            path = Path(run_dir) / file
+            if path.exists():
+                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                body.append(f"<figure><img alt='{escape(name)}' src='data:image/png;base64,"
+                            f"{data}'><figcaption>{escape(name)}</figcaption></figure>")
+        if self.export_path:
+            body.append(f"<p>Exported to <code>{escape(self.export_path)}</code>.</p>")
+        style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+                 "table{border-collapse:collapse;margin-bottom:1em}"
+                 "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+                 "img{max-width:100%}")
+        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
+                f"{escape(self.pipeline)} report</title><style>{style}</style></head><body>"
+                + "\n".join(body) + "</body></html>\n")
+
     def write(self, run_dir: str | Path) -> Path:
-        """Write report.json and report.md into `run_dir`; returns the JSON path."""
+        """Write report.json, report.md and report.html into `run_dir`; returns the JSON path."""
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         path = run_dir / JSON_NAME
         _atomic_write(path, json.dumps(asdict(self), indent=2, default=str))
         _atomic_write(run_dir / MARKDOWN_NAME, self.to_markdown())
+        _atomic_write(run_dir / HTML_NAME, self.to_html(run_dir))
         return path
 
     @classmethod

@@ -268,11 +268,13 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
 
     run_dir = _new_run_dir(options.runs_dir, spec.name)
     histories = [fold.history for fold in cv.folds]
+    labels = [f"fold {fold.index + 1}" for fold in cv.folds]
     if cv.final_model.startswith("refit"):
         histories.append(cv.final_history)
+        labels.append("refit")
     plot_files = {"learning_curves": plots.learning_curves(
-        histories, run_dir / "learning_curves.png").name}
-    plot_files.update(task.plots(scores, dataset, run_dir))
+        histories, run_dir / "learning_curves.png", labels).name}
+    plot_files.update(task.plots(dataset.y_test, predictions, scores, dataset, run_dir))
     if cv.oof_predictions is not None:
         validated = ~np.isnan(cv.oof_predictions.reshape(len(cv.oof_predictions), -1)).any(1)
         fold_of = np.full(len(dataset.y_train), -1)

@@ -39,11 +39,22 @@ class ClassificationTask:
         """The full metric set on one set of predictions."""
         return metrics.classification_metrics(y_true, predictions)
 
-    def plots(self, scores: dict[str, Any], dataset: Dataset, run_dir: Path) -> dict[str, str]:
-        """Task-specific plots from the test metrics; returns {plot name: file name}."""
-        path = plots.confusion_matrix(scores["confusion_matrix"], dataset.class_names,
-                                      run_dir / "confusion_matrix.png")
-        return {"confusion_matrix": path.name}
+    def plots(self, y_true: np.ndarray, predictions: np.ndarray, scores: dict[str, Any],
+              dataset: Dataset, run_dir: Path) -> dict[str, str]:
+        """Task-specific plots of the test predictions; returns {plot name: file name}."""
+        names = dataset.class_names
+        k = len(names)
+        made = [
+            plots.confusion_matrix(scores["confusion_matrix"], names,
+                                   run_dir / "confusion_matrix.png"),
+            plots.roc_curves(y_true, predictions, names, run_dir / "roc_curves.png"),
+            plots.precision_recall_curves(y_true, predictions, names,
+                                          run_dir / "precision_recall_curves.png"),
+            plots.class_balance(np.bincount(dataset.y_train, minlength=k),
+                                np.bincount(dataset.y_test, minlength=k), names,
+                                run_dir / "class_balance.png"),
+        ]
+        return {path.stem: path.name for path in made}
 
     def serving_note(self, dataset: Dataset) -> dict[str, Any]:
         """What the export's output means, for the model card."""
