@@ -32,8 +32,27 @@ OOF_NAME = "oof_predictions.npz"
 
 
 @dataclass
+class Fold:
+    """One trained fold: its indices, learning history and validation metrics."""
+
+    index: int
+    fit_idx: np.ndarray
+    val_idx: np.ndarray
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+    metrics: dict[str, Any]
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready summary for the report."""
+        return {"fold": self.index, "n_fit": int(len(self.fit_idx)),
+                "n_validation": int(len(self.val_idx)), "metrics": self.metrics,
+                "history": self.history, "fit_seconds": round(sum(self.epoch_seconds), 3)}
+
+
+@dataclass
 class RunResult:
-    """What a run returns: the trained model, its history and report, and where files went."""
+    """What a run returns: the trained model, its history and report, where files went, and for
+    ensembles its out-of-fold predictions, folds and dataset."""
 
     model: keras.Model
     history: dict[str, list[float]]
@@ -43,6 +62,8 @@ class RunResult:
     spec: PipelineSpec
     options: RunOptions
     oof_predictions: np.ndarray | None = None
+    folds: list[Fold] = dataclasses.field(default_factory=list)
+    dataset: Dataset | None = None
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -125,24 +146,6 @@ def _export_dir(spec: PipelineSpec, options: RunOptions) -> Path | None:
     if options.export is True:
         return Path("saved_models").resolve() / spec.name
     return Path(options.export).resolve()
-
-
-@dataclass
-class Fold:
-    """One trained fold: its indices, learning history and validation metrics."""
-
-    index: int
-    fit_idx: np.ndarray
-    val_idx: np.ndarray
-    history: dict[str, list[float]]
-    epoch_seconds: list[float]
-    metrics: dict[str, Any]
-
-    def describe(self) -> dict[str, Any]:
-        """JSON-ready summary for the report."""
-        return {"fold": self.index, "n_fit": int(len(self.fit_idx)),
-                "n_validation": int(len(self.val_idx)), "metrics": self.metrics,
-                "history": self.history, "fit_seconds": round(sum(self.epoch_seconds), 3)}
 
 
 @dataclass
@@ -310,4 +313,4 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     report.export_path = None if export_path is None else str(export_path)
     report.write(run_dir)
     return RunResult(model, cv.final_history, report, run_dir, export_path, spec, options,
-                     cv.oof_predictions)
+                     cv.oof_predictions, cv.folds, dataset)

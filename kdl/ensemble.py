@@ -1,0 +1,139 @@
+"""Ensembles from the lecture: simple and weighted averages, majority vote, and stacking — a
+meta-model trained on the out-of-fold (OOF) predictions of several pipelines' CV runs.
+
+Usage:
+    a = pipelines.run("mnist_mlp", validation="stratified_kfold:5")
+    b = pipelines.run("mnist_convnet", validation="stratified_kfold:5")
+    probabilities = average([predict_test(a), predict_test(b)], weights=[1, 2])
+    stacked = stack([a, b])                  # LogisticRegression on the OOF probabilities
+    stacked.test_metrics["accuracy"], stacked.validation_metrics["accuracy"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from kdl import tasks
+from kdl.errors import ConfigError
+from kdl.runner import RunResult
+
+
+def average(predictions: Sequence[np.ndarray],
+            weights: Sequence[float] | None = None) -> np.ndarray:
+    """The (weighted) mean of several models' probabilities; weights need not sum to one.
+
+    Usage: average([p_mlp, p_cnn], weights=[1, 3])
+    """
+    stacked = np.stack([np.asarray(p, dtype=np.float64) for p in predictions])
+    if weights is not None and (len(weights) != len(predictions) or min(weights) < 0
+                                or sum(weights) <= 0):
+        raise ConfigError(f"weights must be {len(predictions)} non-negative numbers with a "
+                          f"positive sum; got {list(weights)}.")
+    return np.average(stacked, axis=0, weights=weights)
+
+
+def majority_vote(predictions: Sequence[np.ndarray]) -> np.ndarray:
+    """Each model votes for its most probable class; ties go to the class with the highest mean
+    probability among the tied ones. Returns class indices.
+
+    Usage: majority_vote([p_a, p_b, p_c])
+    """
+    stacked = np.stack([np.asarray(p, dtype=np.float64) for p in predictions])
+    n_classes = stacked.shape[2]
+    votes = np.zeros(stacked.shape[1:])
+    for model_probabilities in stacked:
+        votes[np.arange(len(votes)), model_probabilities.argmax(axis=1)] += 1
+    tie_break = stacked.mean(axis=0) / (n_classes * 10)  # < 1 vote: only decides between ties
+    return (votes + tie_break * (votes == votes.max(axis=1, keepdims=True))).argmax(axis=1)
+
+
+def predict_test(result: RunResult) -> np.ndarray:
+    """The run's final model's probabilities on its test set."""
+    return result.model.predict(result.dataset.x_test.astype(np.float32), batch_size=1024,
+                                verbose=0)
+
+
+def oof_features(results: Sequence[RunResult]) -> np.ndarray:
+    """Meta-features for stacking: the runs' OOF predictions side by side. Every sample must
+    have been validated by exactly one model per run that did not train on it, so only K-fold
+    style strategies qualify (not holdout or shuffle splits)."""
+    if len(results) < 1:
+        raise ConfigError("stacking needs at least one cross-validated run.")
+    reference = results[0].dataset
+    columns = []
+    for result in results:
+        name = result.spec.name
+        if result.oof_predictions is None or len(result.folds) < 2:
+            raise ConfigError(f"run {name!r} has no out-of-fold predictions: run it with a "
+                              "K-fold strategy, e.g. validation='stratified_kfold:5'.")
+        counts = np.zeros(len(result.oof_predictions), int)
+        for fold in result.folds:
+            counts[fold.val_idx] += 1
+        if not (counts == 1).all():
+            raise ConfigError(f"run {name!r} ({result.report.validation['strategy']}) does not "
+                              "validate every sample exactly once; use a K-fold strategy.")
+        if not np.array_equal(result.dataset.y_train, reference.y_train):
+            raise ConfigError(f"run {name!r} was trained on other data than "
+                              f"{results[0].spec.name!r}; stack runs of the same data "
+                              "(same dataset, subset and seed).")
+        columns.append(result.oof_predictions.reshape(len(result.oof_predictions), -1))
+    return np.hstack(columns)
+
+
+@dataclass
+class Stacked:
+    """A fitted stacking ensemble and its honest scores."""
+
+    meta_model: Any
+    validation_metrics: dict[str, Any]
+    test_metrics: dict[str, Any]
+
+    def predict_proba(self, base_predictions: Sequence[np.ndarray],
+                      features: np.ndarray | None = None) -> np.ndarray:
+        """Meta-model probabilities from the base models' predictions (and features)."""
+        columns = [np.asarray(p).reshape(len(p), -1) for p in base_predictions]
+        if features is not None:
+            columns.append(features.reshape(len(features), -1))
+        return self.meta_model.predict_proba(np.hstack(columns))
+
+
+def stack(results: Sequence[RunResult], meta_model: Any = None, with_features: bool = False,
+          seed: int = 0) -> Stacked:
+    """Train `meta_model` (default: standardize, then LogisticRegression) on the runs' OOF
+    predictions (plus the original features when `with_features`), estimate it by its own
+    5-fold CV on those meta-features, refit on all of them, and score it on the test set, where
+    the meta-features are the runs' final models' test predictions.
+
+    Usage: stack([mlp_run, convnet_run], with_features=False).test_metrics["accuracy"]
+    """
+    features_train = oof_features(results)
+    dataset = results[0].dataset
+    task = tasks.get(results[0].spec.task)
+    test_columns = [predict_test(r) for r in results]
+    if with_features:
+        features_train = np.hstack([features_train, _flat(dataset.x_train)])
+    model = clone(meta_model) if meta_model is not None else make_pipeline(
+        StandardScaler(), LogisticRegression(max_iter=2000))
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    validation_proba = cross_val_predict(model, features_train, dataset.y_train, cv=folds,
+                                         method="predict_proba")
+    model.fit(features_train, dataset.y_train)
+    stacked = Stacked(model, task.evaluate(dataset.y_train, validation_proba), {})
+    test_proba = stacked.predict_proba(test_columns,
+                                       _flat(dataset.x_test) if with_features else None)
+    stacked.test_metrics = task.evaluate(dataset.y_test, test_proba)
+    return stacked
+
+
+def _flat(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x.reshape(len(x), -1)
