@@ -137,6 +137,37 @@ def overlay_curves(curves: Mapping[str, Sequence[float]], ylabel: str, path: str
     return _save(fig, path)
 
 
+def overlay_histories(histories: Mapping[str, History], path: str | Path, title: str) -> Path:
+    """Training (dashed) and validation (solid) loss of several runs on one axis."""
+    fig, axis = plt.subplots(figsize=(7, 4.2))
+    for label, history in histories.items():
+        epochs = np.arange(1, len(history.get("loss", [])) + 1)
+        line, = axis.plot(epochs, history.get("val_loss", history.get("loss", [])), marker="o",
+                          label=label)
+        if "val_loss" in history:
+            axis.plot(epochs, history["loss"], linestyle="--", color=line.get_color())
+    axis.set(xlabel="epoch", ylabel="loss (solid: validation, dashed: train)", title=title)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="small")
+    return _save(fig, path)
+
+
+def loss_against_samples(sizes: Sequence[int], train_loss: Sequence[float | None],
+                         validation_loss: Sequence[float | None], path: str | Path) -> Path:
+    """Final training and validation loss against the number of training samples (log x)."""
+    fig, axis = plt.subplots(figsize=(6, 4))
+    axis.plot(sizes, [np.nan if v is None else v for v in train_loss], marker="o", label="train")
+    axis.plot(sizes, [np.nan if v is None else v for v in validation_loss], marker="o",
+              label="validation")
+    axis.set_xscale("log")
+    axis.set(xlabel="training samples", ylabel="final loss",
+             title="learning curve: is more data the next step?")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    return _save(fig, path)
+
+
 def _save(fig, path: str | Path) -> Path:
     path = Path(path)
     fig.tight_layout()

@@ -6,16 +6,21 @@ Usage:
     print(pipelines.describe("mnist_convnet"))
     result = pipelines.run("mnist_convnet", epochs=2, subset=5000)
     result.report.summary(), result.export_path
+    pipelines.sweep("mnist_mlp", dropout=[0.1, 0.3, 0.6, 0.9])   # one comparison report
+    pipelines.learning_curve("mnist_mlp", sizes=[100, 1000, 10000])
 """
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from kdl import models, runner
+from kdl import sweep as kdl_sweep
 from kdl.spec import PipelineSpec, as_dict, valid_overrides
 from pipelines import conv, dense  # noqa: F401  (each family module registers its specs)
 from pipelines.registry import get, names, register
@@ -43,6 +48,34 @@ def run(pipeline: str | PipelineSpec, **overrides: Any) -> runner.RunResult:
     if overrides.get("verbose", "auto") not in (0, "0", False):
         print(result.report.summary())
     return result
+
+
+def sweep(pipeline: str | PipelineSpec, search: str = "grid", n_iter: int = 10,
+          **overrides: Any) -> kdl_sweep.SweepResult:
+    """Run a pipeline once per setting: list values are the axes, other values fixed overrides.
+    Writes one comparison (table, overlaid learning curves) under runs/sweeps/<pipeline>/.
+
+    Usage: sweep("mnist_mlp", dropout=[0.1, 0.3, 0.6, 0.9], epochs=5)
+           sweep("mnist_mlp", search="random", n_iter=4, learning_rate=[1e-4, 1e-3, 1e-2],
+                 dropout=[0.1, 0.3, 0.5])
+    """
+    spec = get(pipeline) if isinstance(pipeline, str) else pipeline
+    grid = {k: v for k, v in overrides.items() if isinstance(v, builtins.list)}
+    fixed = {k: v for k, v in overrides.items() if k not in grid}
+    fixed.setdefault("verbose", 0)
+    return kdl_sweep.sweep(spec, grid, search=search, n_iter=n_iter, **fixed)
+
+
+def learning_curve(pipeline: str | PipelineSpec, sizes: Sequence[int] = (100, 1000, 10000),
+                   **overrides: Any) -> kdl_sweep.SweepResult:
+    """Train on growing subsets and plot training and validation loss against the number of
+    samples: the lecture's "is adding data a good next step?".
+
+    Usage: learning_curve("mnist_mlp", sizes=[100, 1000, 10000], epochs=5)
+    """
+    spec = get(pipeline) if isinstance(pipeline, str) else pipeline
+    overrides.setdefault("verbose", 0)
+    return kdl_sweep.learning_curve(spec, sizes, **overrides)
 
 
 def list() -> pd.DataFrame:  # noqa: A001  (the public name the README promises)
@@ -77,5 +110,5 @@ def describe(pipeline: str | PipelineSpec) -> Description:
     return Description("\n".join(lines))
 
 
-__all__ = ["Description", "PipelineSpec", "RunResult", "as_dict", "describe", "get", "list",
-           "names", "register", "run"]
+__all__ = ["Description", "PipelineSpec", "RunResult", "as_dict", "describe", "get",
+           "learning_curve", "list", "names", "register", "run", "sweep"]
