@@ -5,6 +5,8 @@ Usage:
     kdl describe mnist_convnet
     kdl run mnist_convnet --epochs 3 --subset 10000 --no-export
     kdl run mnist_mlp --set dropout=0.3 --set widths=[256,128]
+    kdl sweep mnist_mlp --grid dropout=0.1,0.3,0.6,0.9 --epochs 5
+    kdl learning-curve mnist_mlp --sizes 100 1000 10000
     kdl report runs/mnist_mlp/20261123-101500
     kdl compare runs/mnist_mlp/20261123-101500 runs/mnist_convnet/20261123-102000
 """
@@ -52,22 +54,51 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="list every pipeline")
     describe = commands.add_parser("describe", help="show what a pipeline does")
     describe.add_argument("name")
-    run = commands.add_parser("run", help="run a pipeline")
-    run.add_argument("name")
-    for flag, kind in RUN_FLAGS:
-        run.add_argument(flag, type=kind)
-    export = run.add_mutually_exclusive_group()
-    export.add_argument("--no-export", action="store_true", help="do not export a SavedModel")
-    export.add_argument("--export", metavar="DIR", help="export under DIR/<version>/")
-    run.add_argument("--quiet", action="store_true", help="no progress bars")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="any other override, e.g. --set dropout=0.3 (repeatable)")
+    _run_options(commands.add_parser("run", help="run a pipeline"))
+    sweep = _run_options(commands.add_parser("sweep", help="run a pipeline per setting"))
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                       help="a swept parameter and its values, e.g. --grid dropout=0.1,0.3")
+    sweep.add_argument("--search", choices=("grid", "random"), default="grid")
+    sweep.add_argument("--n-iter", type=int, default=10, help="settings tried by random search")
+    curve = _run_options(commands.add_parser("learning-curve",
+                                             help="train on growing subsets; loss vs samples"))
+    curve.add_argument("--sizes", type=int, nargs="+", required=True)
     report = commands.add_parser("report", help="re-render a run's report.md and report.html")
     report.add_argument("run_dir")
     compare = commands.add_parser("compare", help="compare runs side by side")
     compare.add_argument("run_dirs", nargs="+")
     compare.add_argument("--out", default=".", help="folder for compare.png (default: here)")
     return parser
+
+
+def _run_options(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The pipeline name and override flags shared by run, sweep and learning-curve."""
+    command.add_argument("name")
+    for flag, kind in RUN_FLAGS:
+        command.add_argument(flag, type=kind)
+    export = command.add_mutually_exclusive_group()
+    export.add_argument("--no-export", action="store_true", help="do not export a SavedModel")
+    export.add_argument("--export", metavar="DIR", help="export under DIR/<version>/")
+    command.add_argument("--quiet", action="store_true", help="no progress bars")
+    command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="any other override, e.g. --set dropout=0.3 (repeatable)")
+    return command
+
+
+def _grid(items: list[str]) -> dict[str, list[Any]]:
+    """--grid dropout=0.1,0.3 -> {"dropout": [0.1, 0.3]}; --grid widths=[64],[128,64] works too."""
+    grid = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key or not text:
+            raise KdlError(f"--grid takes KEY=V1,V2,...; got {item!r}.")
+        try:
+            values = ast.literal_eval(f"[{text}]")
+        except (ValueError, SyntaxError):
+            values = [_parse_value(part.strip()) for part in text.split(",")]
+        grid[key.strip().replace("-", "_")] = [tuple(v) if isinstance(v, list) else v
+                                               for v in values]
+    return grid
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -125,6 +156,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             table, plot = compare.compare(args.run_dirs, args.out)
             print(table.to_string(float_format=lambda v: f"{v:.4f}"))
             print(f"plot: {plot}")
+        elif args.command == "sweep":
+            swept = pipelines.sweep(args.name, search=args.search, n_iter=args.n_iter,
+                                    **_overrides(args), **_grid(args.grid))
+            print(swept.table.drop(columns=["run_dir"]).to_string(index=False))
+            print(f"sweep: {swept.sweep_dir / 'sweep.md'}")
+        elif args.command == "learning-curve":
+            curve = pipelines.learning_curve(args.name, sizes=args.sizes, **_overrides(args))
+            print(curve.table.drop(columns=["run_dir"]).to_string(index=False))
+            print(f"plot: {curve.sweep_dir / 'loss_vs_samples.png'}")
         else:
             result = runner.run(pipelines.get(args.name), **_overrides(args))
             print(result.report.summary())

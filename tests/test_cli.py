@@ -53,3 +53,19 @@ def test_value_parsing():
     assert cli._parse_value("3") == 3 and cli._parse_value("0.5") == 0.5
     assert cli._parse_value("[1,2]") == (1, 2) and cli._parse_value("true") is True
     assert cli._parse_value("adam") == "adam"
+
+
+def test_grid_parsing():
+    assert cli._grid(["dropout=0.1,0.3"]) == {"dropout": [0.1, 0.3]}
+    assert cli._grid(["widths=[64],[128,64]"]) == {"widths": [(64,), (128, 64)]}
+    assert cli._grid(["optimizer=adam,sgd"]) == {"optimizer": ["adam", "sgd"]}
+
+
+def test_sweep_and_learning_curve_commands(workdir, capsys):
+    assert cli.main(["sweep", "mnist_mlp", "--grid", "dropout=0.1,0.5", "--epochs", "1",
+                     "--subset", "400", "--quiet", "--set", "widths=[16]"]) == 0
+    out = capsys.readouterr().out
+    assert "validation accuracy" in out and "sweep.md" in out and out.count("dropout=") == 2
+    assert cli.main(["learning-curve", "mnist_linear", "--sizes", "200", "400", "--epochs",
+                     "1", "--quiet"]) == 0
+    assert "loss_vs_samples.png" in capsys.readouterr().out
