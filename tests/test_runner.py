@@ -105,3 +105,17 @@ def test_satisficing_thresholds_pass_and_fail_in_the_report(workdir):
     assert latency["value"] == result.metrics["latency_ms"] > 0
     assert "accuracy >= 0.999: FAIL" in result.report.summary()
     assert "**fail**" in (result.run_dir / "report.md").read_text()
+
+
+def test_a_pipeline_is_one_short_spec(workdir):
+    from kdl.spec import PipelineSpec, Training
+
+    spec = PipelineSpec(name="digits_tiny_mlp", family="dense", model="mlp", data="mnist",
+                        model_params={"widths": (24,), "dropout": 0.0},
+                        training=Training(epochs=1, batch_size=64), validation="kfold:2",
+                        final_model="best_fold")
+    result = pipelines.run(spec, subset=400, verbose=0)
+    assert result.run_dir.parent.name == "digits_tiny_mlp"
+    assert result.export_path.parent.name == "digits_tiny_mlp"
+    assert result.report.validation["n_splits"] == 2
+    assert pipelines.describe(spec).startswith("digits_tiny_mlp (dense)")
