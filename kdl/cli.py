@@ -9,6 +9,7 @@ Usage:
     kdl learning-curve mnist_mlp --sizes 100 1000 10000
     kdl report runs/mnist_mlp/20261123-101500
     kdl compare runs/mnist_mlp/20261123-101500 runs/mnist_convnet/20261123-102000
+    kdl ensemble runs/mnist_mlp/20261123-101500 runs/mnist_convnet/20261123-102000 --method stack
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kdl.errors import KdlError
+from kdl.metrics import scalar_metrics
 
 RUN_FLAGS = (
     ("--epochs", int), ("--batch-size", int), ("--learning-rate", float), ("--optimizer", str),
@@ -65,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     curve.add_argument("--sizes", type=int, nargs="+", required=True)
     report = commands.add_parser("report", help="re-render a run's report.md and report.html")
     report.add_argument("run_dir")
+    combine = commands.add_parser("ensemble", help="ensemble exported runs: stack, average, vote")
+    combine.add_argument("run_dirs", nargs="+")
+    combine.add_argument("--method", choices=("stack", "average", "vote"), default="stack")
+    combine.add_argument("--weights", type=float, nargs="+", help="weights for --method average")
+    combine.add_argument("--with-features", action="store_true",
+                         help="stacking: give the meta-model the original features too")
     compare = commands.add_parser("compare", help="compare runs side by side")
     compare.add_argument("run_dirs", nargs="+")
     compare.add_argument("--out", default=".", help="folder for compare.png (default: here)")
@@ -152,6 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             report.write(args.run_dir)
             print(report.summary())
             print(f"report: {Path(args.run_dir) / 'report.html'}")
+        elif args.command == "ensemble":
+            from kdl import ensemble
+
+            scores = ensemble.combine(args.run_dirs, args.method, args.weights,
+                                      args.with_features)
+            for part, values in scores.items():
+                print(f"{args.method} ensemble, {part}:")
+                for name, value in scalar_metrics(values).items():
+                    print(f"  {name:<18} {value:.4f}")
         elif args.command == "compare":
             table, plot = compare.compare(args.run_dirs, args.out)
             print(table.to_string(float_format=lambda v: f"{v:.4f}"))

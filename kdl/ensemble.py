@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,9 +23,13 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from kdl import data as kdl_data
 from kdl import tasks
 from kdl.errors import ConfigError
-from kdl.runner import RunResult
+from kdl.export import KERAS_NAME
+from kdl.report import Report
+from kdl.runner import OOF_NAME, Fold, RunResult
+from kdl.spec import PipelineSpec, RunOptions, Training
 
 
 def average(predictions: Sequence[np.ndarray],
@@ -137,3 +142,71 @@ def stack(results: Sequence[RunResult], meta_model: Any = None, with_features: b
 def _flat(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     return x.reshape(len(x), -1)
+
+
+METHODS = ("stack", "average", "vote")
+
+
+def load_run(run_dir: str | Path) -> RunResult:
+    """Rebuild a finished run from its folder: the exported model (`model.keras`), the dataset
+    (registered datasets only), and, after cross-validation, its OOF predictions and folds.
+
+    Usage: ensemble.stack([load_run(a), load_run(b)])
+    """
+    import keras
+
+    run_dir = Path(run_dir)
+    report = Report.load(run_dir)
+    spec_fields = dict(report.config["spec"])
+    if not report.export_path or not (Path(report.export_path) / KERAS_NAME).exists():
+        raise ConfigError(f"{run_dir}: the run was not exported, so its model is gone; run it "
+                          "again with export on (the default).")
+    name = report.data.get("name")
+    if name not in kdl_data.names():
+        raise ConfigError(f"{run_dir}: ran on {name!r}, which kdl cannot reload; ensembles of "
+                          "your own data work from Python with the RunResult objects.")
+    dataset = kdl_data.load(name, subset=report.config.get("subset"))
+    model = keras.saving.load_model(Path(report.export_path) / KERAS_NAME)
+    oof, folds = None, []
+    if (run_dir / OOF_NAME).exists():
+        saved = np.load(run_dir / OOF_NAME)
+        oof = saved["predictions"]
+        everything = np.arange(len(oof))
+        for index in range(int(saved["fold"].max()) + 1):
+            val_idx = np.flatnonzero(saved["fold"] == index)
+            # every other sample: exact for K-fold-style strategies, the only ones stack accepts
+            folds.append(Fold(index, np.setdiff1d(everything, val_idx), val_idx, {}, [], {}))
+    training = Training(**spec_fields.pop("training"))
+    spec = PipelineSpec(**{**spec_fields, "training": training,
+                           "model_params": dict(spec_fields["model_params"])})
+    return RunResult(model, report.history, report, run_dir, Path(report.export_path), spec,
+                     RunOptions(subset=report.config.get("subset")), oof, folds, dataset)
+
+
+
+def combine(run_dirs: Sequence[str | Path], method: str = "stack",
+            weights: Sequence[float] | None = None, with_features: bool = False) -> dict[str, Any]:
+    """Ensemble finished runs (by folder) and return the ensemble's test metrics (and, for
+    stacking, its cross-validated metrics on the OOF meta-features).
+
+    Usage: combine(["runs/mnist_mlp/a", "runs/mnist_convnet/b"], method="average")
+    """
+    if method not in METHODS:
+        raise ConfigError(f"unknown ensemble method {method!r}; valid: {', '.join(METHODS)}.")
+    if len(run_dirs) < 2:
+        raise ConfigError("an ensemble needs at least two run folders.")
+    results = [load_run(d) for d in run_dirs]
+    if method == "stack":
+        stacked = stack(results, with_features=with_features)
+        return {"validation": stacked.validation_metrics, "test": stacked.test_metrics}
+    reference = results[0].dataset
+    for result in results[1:]:
+        if not np.array_equal(result.dataset.y_test, reference.y_test):
+            raise ConfigError("these runs have different test sets; ensemble runs of one dataset.")
+    task = tasks.get(results[0].spec.task)
+    predictions = [predict_test(r) for r in results]
+    if method == "average":
+        return {"test": task.evaluate(reference.y_test, average(predictions, weights))}
+    votes = majority_vote(predictions)
+    one_hot = np.eye(predictions[0].shape[1])[votes]
+    return {"test": task.evaluate(reference.y_test, one_hot)}

@@ -68,3 +68,25 @@ def test_stacking_refuses_runs_without_clean_oof(cv_runs, workdir):
                                **{**QUICK, "subset": 600})
     with pytest.raises(ConfigError, match="other data"):
         ensemble.oof_features([cv_runs[0], other_data])
+
+
+def test_ensembles_of_run_folders_from_the_cli(cv_runs, tmp_path, capsys):
+    from kdl import cli
+
+    quick = {**QUICK, "export": str(tmp_path / "exports"), "runs_dir": str(tmp_path / "runs")}
+    dirs = [str(pipelines.run(name, validation="stratified_kfold:3", **quick).run_dir)
+            for name in ("mnist_mlp", "mnist_linear")]
+    rebuilt = ensemble.load_run(dirs[0])
+    assert len(rebuilt.folds) == 3 and rebuilt.dataset.x_train.shape[0] == 900
+    assert (rebuilt.oof_predictions.argmax(1) >= 0).all()
+    averaged = ensemble.combine(dirs, method="average", weights=[1, 3])
+    expected = ensemble.average([ensemble.predict_test(ensemble.load_run(d)) for d in dirs],
+                                weights=[1, 3])
+    assert averaged["test"]["accuracy"] == pytest.approx(
+        (expected.argmax(1) == rebuilt.dataset.y_test).mean())
+    for method in ("stack", "vote"):
+        assert cli.main(["ensemble", *dirs, "--method", method]) == 0
+        out = capsys.readouterr().out
+        assert f"{method} ensemble, test:" in out and "accuracy" in out
+    assert cli.main(["ensemble", dirs[0], str(cv_runs[0].run_dir)]) == 2
+    assert "was not exported" in capsys.readouterr().err
