@@ -62,7 +62,7 @@ class Report:
         for name in ordered:
             if name in scores:
                 mark = "  <- optimizing" if name == self.optimizing_metric else ""
-                lines.append(f"  test {name:<16} {scores[name]:.4f}{mark}")
+                lines.append(f"  test {name:<18} {scores[name]:.4f}{mark}")
         for check in self.satisficing:
             verdict = "pass" if check["passed"] else "FAIL"
             lines.append(f"  {check['metric']} {check['comparison']} {check['threshold']:g}: "
@@ -70,7 +70,7 @@ class Report:
         if self.aggregate:
             lines.append(f"  validation over {len(self.folds)} folds (mean ± std):")
             for name, values in self.aggregate.items():
-                lines.append(f"    {name:<16} {values['mean']:.4f} ± {values['std']:.4f}")
+                lines.append(f"    {name:<18} {values['mean']:.4f} ± {values['std']:.4f}")
         if "fit_seconds" in self.timings:
             lines.append(f"  fit time         {self.timings['fit_seconds']:.1f} s")
         if self.export_path:

@@ -191,6 +191,18 @@ def _better(candidate: dict[str, Any], incumbent: dict[str, Any] | None, metric:
         candidate[metric] < incumbent[metric])
 
 
+def _refit_spec(spec: PipelineSpec, folds: list[Fold]) -> tuple[PipelineSpec, int]:
+    """The spec for the refit on all training data. With early stopping there is no validation
+    left to stop on, so the refit trains for the median of the folds' best epochs."""
+    epochs = spec.training.epochs
+    best_epochs = [int(np.argmin(f.history["val_loss"])) + 1 for f in folds
+                   if f.history.get("val_loss")]
+    if spec.training.early_stopping and best_epochs:
+        epochs = max(int(np.median(best_epochs)), 1)
+    training_config = dataclasses.replace(spec.training, epochs=epochs, early_stopping=None)
+    return dataclasses.replace(spec, training=training_config), epochs
+
+
 def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) -> CrossValidation:
     """Train one fresh model per split of the training data (seeded per fold), keep each fold's
     history, validation metrics and out-of-fold predictions, then pick the model for the test
@@ -224,11 +236,11 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) ->
     elif spec.final_model == "best_fold":
         final = f"best fold by validation {spec.optimizing_metric}"
     else:
-        everything = np.arange(len(x))
-        best_model, fitted, _ = train(spec, options, dataset, x, y, everything,
+        refit_spec, epochs = _refit_spec(spec, folds)
+        best_model, fitted, _ = train(refit_spec, options, dataset, x, y, np.arange(len(x)),
                                       np.arange(0), seed=options.seed)
         best_history = fitted["history"]
-        final = "refit on all training data"
+        final = f"refit on all training data ({epochs} epochs)"
     return CrossValidation(strategy.describe(), folds, oof, best_model, best_history, final,
                            strategy_name)
 

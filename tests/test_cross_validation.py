@@ -26,7 +26,8 @@ def test_each_fold_is_trained_validated_and_aggregated(kfold_run):
     assert report.aggregate["accuracy"]["mean"] == pytest.approx(np.mean(accuracies))
     assert report.aggregate["accuracy"]["std"] == pytest.approx(np.std(accuracies))
     assert all("val_loss" in f["history"] for f in report.folds)
-    assert "±" in report.summary() and "Per fold" in (kfold_run.run_dir / "report.md").read_text()
+    assert "±" in report.summary()
+    assert "## Validation per fold" in (kfold_run.run_dir / "report.md").read_text()
 
 
 def test_out_of_fold_predictions_cover_every_sample_once_and_match_fold_metrics(kfold_run):
@@ -40,7 +41,7 @@ def test_out_of_fold_predictions_cover_every_sample_once_and_match_fold_metrics(
 
 
 def test_refit_model_is_trained_on_all_training_data_without_validation(kfold_run):
-    assert kfold_run.report.validation["final_model"] == "refit on all training data"
+    assert kfold_run.report.validation["final_model"] == "refit on all training data (1 epochs)"
     assert "val_loss" not in kfold_run.history  # the refit sees no validation fold
 
 
@@ -65,6 +66,19 @@ def test_group_kfold_on_user_data_keeps_groups_apart(workdir):
     # the test split is group-wise too: 20% of the 24 patients, all their rows
     assert result.report.data["n_test"] % 10 == 0
     assert saved["validated"].all()
+
+
+def test_refit_after_early_stopping_trains_for_the_folds_median_best_epoch(workdir):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 3)).astype(np.float32)
+    y = (x[:, 0] + 0.3 * rng.normal(size=300) > 0).astype(int)
+    result = pipelines.run("tabular_classifier", data=(x, y), validation="kfold:3", epochs=40,
+                           early_stopping=2, export=False, verbose=0)
+    best = [int(np.argmin(f["history"]["val_loss"])) + 1 for f in result.report.folds]
+    expected = max(int(np.median(best)), 1)
+    assert result.report.validation["final_model"] == (
+        f"refit on all training data ({expected} epochs)")
+    assert len(result.history["loss"]) == expected
 
 
 def test_group_strategy_without_groups_fails_before_training(workdir):

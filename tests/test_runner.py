@@ -104,7 +104,8 @@ def test_satisficing_thresholds_pass_and_fail_in_the_report(workdir):
     latency = next(c for c in result.report.satisficing if c["metric"] == "latency_ms")
     assert latency["value"] == result.metrics["latency_ms"] > 0
     assert "accuracy >= 0.999: FAIL" in result.report.summary()
-    assert "**fail**" in (result.run_dir / "report.md").read_text()
+    row = f"| accuracy | >= 0.999 | {result.metrics['accuracy']:.4g} | FAIL |"
+    assert row in (result.run_dir / "report.md").read_text()
 
 
 def test_a_pipeline_is_one_short_spec(workdir):
