@@ -79,7 +79,8 @@ def load_data(spec: PipelineSpec, options: RunOptions) -> Dataset:
     if options.data is not None and not isinstance(options.data, str):
         dataset = kdl_data.from_user_data(options.data, kind=spec.data_kind,
                                           target=options.target, test_size=options.test_size,
-                                          seed=options.seed, groups=options.groups)
+                                          seed=options.seed, groups=options.groups,
+                                          task=spec.task)
     elif options.data is not None or spec.data is not None:
         dataset = kdl_data.load(options.data or spec.data)
         if options.groups is not None:

@@ -31,9 +31,9 @@ class ClassificationTask:
     default_optimizing_metric: str = "accuracy"
     metric_names: tuple[str, ...] = metrics.CLASSIFICATION
 
-    def output_size(self, dataset: Dataset) -> dict[str, int]:
+    def output_size(self, dataset: Dataset) -> dict[str, Any]:
         """Builder keyword arguments that depend on the data's labels."""
-        return {"num_classes": len(dataset.class_names)}
+        return {"num_outputs": len(dataset.class_names), "output_activation": "softmax"}
 
     def evaluate(self, y_true: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
         """The full metric set on one set of predictions."""
@@ -62,10 +62,42 @@ class ClassificationTask:
                 "class_names": list(dataset.class_names)}
 
 
-TASKS = {"classification": ClassificationTask()}
+@dataclass(frozen=True)
+class RegressionTask:
+    """Real-valued targets (one or several columns), a linear output, squared-error loss."""
+
+    name: str = "regression"
+    loss: str = "mse"
+    keras_metrics: tuple[str, ...] = ("mae",)
+    default_optimizing_metric: str = "rmse"
+    metric_names: tuple[str, ...] = metrics.REGRESSION
+
+    def output_size(self, dataset: Dataset) -> dict[str, Any]:
+        """One linear output per target column."""
+        outputs = 1 if dataset.y_train.ndim == 1 else int(dataset.y_train.shape[1])
+        return {"num_outputs": outputs, "output_activation": None}
+
+    def evaluate(self, y_true: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
+        """RMSE, MAE, RMSLE, MAPE, R² on one set of predictions."""
+        return metrics.regression_metrics(y_true, np.reshape(predictions, np.shape(y_true)))
+
+    def plots(self, y_true: np.ndarray, predictions: np.ndarray, scores: dict[str, Any],
+              dataset: Dataset, run_dir: Path) -> dict[str, str]:
+        """Predicted against actual, and residuals."""
+        path = plots.residuals(y_true, predictions, run_dir / "residuals.png")
+        return {path.stem: path.name}
+
+    def serving_note(self, dataset: Dataset) -> dict[str, Any]:
+        """What the export's output means, for the model card."""
+        return {"output": "predicted target value(s)",
+                "targets": list(dataset.extra.get("targets", ["target"]))}
 
 
-def get(name: str) -> ClassificationTask:
+Task = ClassificationTask | RegressionTask
+TASKS: dict[str, Task] = {"classification": ClassificationTask(), "regression": RegressionTask()}
+
+
+def get(name: str) -> Task:
     """The task registered as `name`."""
     if name not in TASKS:
         raise unknown_name("task", name, TASKS)

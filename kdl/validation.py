@@ -34,6 +34,13 @@ from kdl.errors import ConfigError
 MAX_SPLITS = 1000  # more trainings than this is almost always a mistake (LOO on a big dataset)
 
 
+def is_continuous(y) -> bool:
+    """True for regression targets: floats (kdl encodes class labels as integers) or what
+    scikit-learn calls continuous."""
+    y = np.asarray(y)
+    return np.issubdtype(y.dtype, np.floating) or type_of_target(y).startswith("continuous")
+
+
 @dataclass(frozen=True)
 class Strategy:
     """A named validation strategy around a scikit-learn splitter, with the checks it needs.
@@ -74,10 +81,9 @@ class Strategy:
         if self.stratified:
             if y is None:
                 raise ConfigError(f"{self.describe()} is stratified: it needs the labels y.")
-            kind = type_of_target(y)
-            if kind.startswith("continuous"):
+            if is_continuous(y):
                 raise ConfigError(f"{self.describe()} stratifies by class, but the target is "
-                                  f"continuous ({kind}); use kfold or shuffle_split instead.")
+                                  "continuous; use kfold or shuffle_split instead.")
             folds = getattr(self.splitter, "n_splits", 0)
             smallest = np.unique(y, return_counts=True)[1].min()
             if self.name.endswith("kfold") and smallest < folds:
@@ -137,8 +143,7 @@ class Holdout:
         return 1
 
     def split(self, x, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        stratified = (self.stratify and y is not None
-                      and not type_of_target(y).startswith("continuous")
+        stratified = (self.stratify and y is not None and not is_continuous(y)
                       and np.unique(y, return_counts=True)[1].min() >= 2)
         splitter_class = ms.StratifiedShuffleSplit if stratified else ms.ShuffleSplit
         splitter = splitter_class(n_splits=1, test_size=self.fraction, random_state=self.seed)

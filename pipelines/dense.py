@@ -3,6 +3,7 @@
 Usage:
     pipelines.run("mnist_mlp", epochs=5)
     pipelines.run("tabular_classifier", data=df, target="species")
+    pipelines.run("tabular_regressor", data=df, target="price")
 """
 
 from kdl.spec import PipelineSpec, Training
@@ -43,6 +44,22 @@ register(
         training=Training(epochs=50, batch_size=64, optimizer="adam", learning_rate=1e-3,
                           early_stopping=8),
         validation=0.2,
+        expected="depends on your data",
+    ),
+    PipelineSpec(
+        name="tabular_regressor",
+        family="dense",
+        description="MLP regressor for your own table: data=DataFrame, target=<numeric column> "
+                    "(or data=(x, y)); features standardized on the training part.",
+        data=None,
+        data_kind="tabular",
+        task="regression",
+        model="mlp",
+        model_params={"widths": (64, 32), "dropout": 0.1},
+        training=Training(epochs=300, batch_size=32, optimizer="adam", learning_rate=3e-3,
+                          early_stopping=25),
+        validation=0.2,
+        optimizing_metric="rmse",
         expected="depends on your data",
     ),
 )

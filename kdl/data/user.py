@@ -124,9 +124,9 @@ def _group_labels(part: Any, groups: Any, n: int) -> np.ndarray | None:
     return labels
 
 
-def _hold_out_test(x, y, group_labels, test_size: float, seed: int):
+def _hold_out_test(x, y, group_labels, test_size: float, seed: int, stratify_classes: bool):
     """Split one (x, y) into train and test: by group when groups are given (no group on both
-    sides), else stratified by class when every class has 2+ samples."""
+    sides), else stratified by class (classification, every class with 2+ samples)."""
     if not 0 < test_size < 1:
         raise ConfigError(f"test_size must be a fraction in (0, 1); got {test_size}.")
     if group_labels is not None:
@@ -134,18 +134,28 @@ def _hold_out_test(x, y, group_labels, test_size: float, seed: int):
         train, test = next(splitter.split(x, y, group_labels))
         return x[train], x[test], y[train], y[test], group_labels[train]
     _, counts = np.unique(y, return_counts=True)
-    stratify = y if counts.min() >= 2 else None
+    stratify = y if stratify_classes and counts.min() >= 2 else None
     x, x_test, y, y_test = train_test_split(x, y, test_size=test_size, random_state=seed,
                                             stratify=stratify)
     return x, x_test, y, y_test, None
 
 
+def _regression_targets(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        y_train, y_test = y_train.astype(np.float32), y_test.astype(np.float32)
+    except ValueError as err:
+        raise ConfigError(f"regression targets must be numbers ({err}).") from err
+    if not (np.isfinite(y_train).all() and np.isfinite(y_test).all()):
+        raise ConfigError("regression targets hold NaN or infinite values; drop those rows.")
+    return y_train, y_test
+
+
 def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
                    test_size: float = 0.2, seed: int = 0, name: str = "user_data",
-                   groups: Any = None) -> Dataset:
-    """Build a classification Dataset from user data; a single (x, y) gets a stratified (or, with
-    groups, group-wise) test split. `groups` is a DataFrame column name or an array aligned with
-    the training data, for group strategies such as group_kfold.
+                   groups: Any = None, task: str = "classification") -> Dataset:
+    """Build a Dataset from user data for `task` ("classification" or "regression"); a single
+    (x, y) gets a test split, stratified for classes or, with groups, group-wise. `groups` is a
+    DataFrame column name or an array aligned with the training data (for group_kfold etc.).
 
     Usage: ds = from_user_data(df, kind="tabular", target="label", groups="patient")
     """
@@ -159,16 +169,20 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
         raise ConfigError(f"inputs and labels differ in length: {len(x)} vs {len(y)}.")
     group_labels = _group_labels(train_part, groups, len(x))
     if test_part is None:
-        x, x_test, y, y_test, group_labels = _hold_out_test(x, y, group_labels, test_size, seed)
+        x, x_test, y, y_test, group_labels = _hold_out_test(
+            x, y, group_labels, test_size, seed, stratify_classes=task == "classification")
         source = f"user data, {test_size:.0%} held out as test (seed {seed})"
     else:
         x_test, y_test, _ = _as_xy(test_part, target)
         source = "user data with its own test set"
-    y_train, y_test, class_names = _encode_labels(y, y_test)
+    if task == "regression":
+        (y_train, y_test), class_names = _regression_targets(y, y_test), ()
+    else:
+        y_train, y_test, class_names = _encode_labels(y, y_test)
     return Dataset(
-        name=name, task="classification",
+        name=name, task=task,
         x_train=_shape_inputs(x, kind), y_train=y_train,
         x_test=_shape_inputs(x_test, kind), y_test=y_test,
         class_names=class_names, feature_names=feature_names, source=source,
-        groups=group_labels,
+        groups=group_labels, extra={"targets": [target]} if target else {},
     )

@@ -24,7 +24,8 @@ BUILDERS: dict[str, Builder] = {
     "lecture_mnist_convnet": lecture_mnist_convnet,
     "convnet": convnet,
 }
-DATA_ARGUMENTS = ("input_shape", "num_classes")
+# Given by the data and the task, never by a pipeline's parameters.
+DATA_ARGUMENTS = ("input_shape", "num_outputs", "output_activation")
 
 
 def get(name: str) -> Builder:

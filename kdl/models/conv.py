@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from kdl.models.dense import classifier_head, dense_block
+from kdl.models.dense import dense_block, output_head
 
 
 def conv_block(x, filters: int, kernel_size: int = 3, convs: int = 1, batch_norm: bool = True,
@@ -51,8 +51,8 @@ def conv_stack(x, filters: Sequence[int], kernel_size: int = 3, convs_per_block:
     return x
 
 
-def lecture_mnist_convnet(input_shape: Sequence[int] = (28, 28, 1), num_classes: int = 10,
-                          dropout: float = 0.25,
+def lecture_mnist_convnet(input_shape: Sequence[int] = (28, 28, 1), num_outputs: int = 10,
+                          dropout: float = 0.25, output_activation: str | None = "softmax",
                           name: str = "lecture_mnist_convnet") -> keras.Model:
     """The lecture's MNIST convnet: (Conv32 -> Conv32 -> Dropout -> Pool), (Conv16 -> Conv16 ->
     Dropout -> Pool), Flatten, Dense 10. 19,082 parameters on 28x28x1 inputs.
@@ -67,15 +67,15 @@ def lecture_mnist_convnet(input_shape: Sequence[int] = (28, 28, 1), num_classes:
         x = layers.Dropout(dropout, name=f"block{index}_dropout")(x)
         x = layers.MaxPooling2D(2, name=f"block{index}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
-    return keras.Model(inputs, classifier_head(x, num_classes), name=name)
+    return keras.Model(inputs, output_head(x, num_outputs, output_activation), name=name)
 
 
-def convnet(input_shape: Sequence[int], num_classes: int, filters: Sequence[int] = (32, 64),
+def convnet(input_shape: Sequence[int], num_outputs: int, filters: Sequence[int] = (32, 64),
             kernel_size: int = 3, convs_per_block: int = 1, first_kernel_size: int | None = None,
             batch_norm: bool = True, dropout: float = 0.0, padding: str = "same",
             pool_before_norm: bool = False, head: str = "flatten",
             head_units: Sequence[int] = (), head_dropout: float = 0.0,
-            name: str = "convnet") -> keras.Model:
+            output_activation: str | None = "softmax", name: str = "convnet") -> keras.Model:
     """Configurable convnet: a conv stack, then a flatten or global-average-pooling head with
     optional hidden dense blocks (`head_units`) before the softmax.
 
@@ -92,4 +92,4 @@ def convnet(input_shape: Sequence[int], num_classes: int, filters: Sequence[int]
         x = dense_block(x, units, "relu", 0.0, batch_norm, name=f"head{index}")
     if head_dropout:
         x = layers.Dropout(head_dropout, name="head_dropout")(x)
-    return keras.Model(inputs, classifier_head(x, num_classes), name=name)
+    return keras.Model(inputs, output_head(x, num_outputs, output_activation), name=name)

@@ -1,8 +1,9 @@
 """Dense builders: softmax regression and the multi-layer perceptron.
 
 Usage:
-    model = linear((28, 28, 1), num_classes=10)
-    model = mlp((28, 28, 1), num_classes=10, widths=(512, 256), dropout=0.3, batch_norm=True)
+    model = linear((28, 28, 1), num_outputs=10)                     # softmax over 10 classes
+    model = mlp((28, 28, 1), 10, widths=(512, 256), dropout=0.3, batch_norm=True)
+    model = mlp((13,), 1, output_activation=None)                   # a regression MLP
 """
 
 from __future__ import annotations
@@ -25,25 +26,29 @@ def dense_block(x, units: int, activation: str = "relu", dropout: float = 0.0,
     return x
 
 
-def classifier_head(x, num_classes: int):
-    """The softmax output every classifier builder ends with."""
-    return layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+def output_head(x, num_outputs: int, activation: str | None = "softmax"):
+    """The output layer every builder ends with: softmax probabilities for classification,
+    a linear layer (activation None) for regression."""
+    return layers.Dense(num_outputs, activation=activation, name="predictions")(x)
 
 
-def linear(input_shape: Sequence[int], num_classes: int, name: str = "linear") -> keras.Model:
-    """Softmax regression: flatten the input, one dense layer, softmax.
+def linear(input_shape: Sequence[int], num_outputs: int, output_activation: str | None = "softmax",
+           name: str = "linear") -> keras.Model:
+    """Softmax regression (or, with output_activation=None, linear regression): flatten the
+    input, one dense layer.
 
     Usage: linear((28, 28, 1), 10).count_params()  # 7,850
     """
     inputs = keras.Input(tuple(input_shape), name="inputs")
     x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
-    return keras.Model(inputs, classifier_head(x, num_classes), name=name)
+    return keras.Model(inputs, output_head(x, num_outputs, output_activation), name=name)
 
 
-def mlp(input_shape: Sequence[int], num_classes: int, widths: Sequence[int] = (512, 512),
+def mlp(input_shape: Sequence[int], num_outputs: int, widths: Sequence[int] = (512, 512),
         activation: str = "relu", dropout: float = 0.2, batch_norm: bool = False,
-        input_dropout: float = 0.0, name: str = "mlp") -> keras.Model:
-    """Multi-layer perceptron: a stack of dense blocks, then softmax.
+        input_dropout: float = 0.0, output_activation: str | None = "softmax",
+        name: str = "mlp") -> keras.Model:
+    """Multi-layer perceptron: a stack of dense blocks, then the output layer.
 
     Usage: mlp((784,), 10, widths=(256, 128), dropout=0.3)
     """
@@ -53,4 +58,4 @@ def mlp(input_shape: Sequence[int], num_classes: int, widths: Sequence[int] = (5
         x = layers.Dropout(input_dropout, name="input_dropout")(x)
     for index, units in enumerate(widths, start=1):
         x = dense_block(x, units, activation, dropout, batch_norm, name=f"hidden{index}")
-    return keras.Model(inputs, classifier_head(x, num_classes), name=name)
+    return keras.Model(inputs, output_head(x, num_outputs, output_activation), name=name)
