@@ -12,13 +12,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from kdl import metrics, plots
 from kdl.data import Dataset
 from kdl.errors import unknown_name
+
+
+class Task(Protocol):
+    """The interface a family's task implements; the runner, the report and the ensembles use
+    nothing else of it."""
+
+    name: str
+    loss: str
+    keras_metrics: tuple[str, ...]
+    default_optimizing_metric: str
+    metric_names: tuple[str, ...]
+
+    def output_size(self, dataset: Dataset) -> dict[str, Any]: ...
+
+    def evaluate(self, y_true: np.ndarray, predictions: np.ndarray) -> dict[str, Any]: ...
+
+    def plots(self, y_true: np.ndarray, predictions: np.ndarray, scores: dict[str, Any],
+              dataset: Dataset, run_dir: Path) -> dict[str, str]: ...
+
+    def serving_note(self, dataset: Dataset) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -93,7 +113,6 @@ class RegressionTask:
                 "targets": list(dataset.extra.get("targets", ["target"]))}
 
 
-Task = ClassificationTask | RegressionTask
 TASKS: dict[str, Task] = {"classification": ClassificationTask(), "regression": RegressionTask()}
 
 
