@@ -67,10 +67,13 @@ class Report:
             verdict = "pass" if check["passed"] else "FAIL"
             lines.append(f"  {check['metric']} {check['comparison']} {check['threshold']:g}: "
                          f"{verdict} ({check['value']:.4g})")
-        if self.aggregate:
+        if len(self.folds) > 1 and self.aggregate:
             lines.append(f"  validation over {len(self.folds)} folds (mean ± std):")
             for name, values in self.aggregate.items():
                 lines.append(f"    {name:<18} {values['mean']:.4f} ± {values['std']:.4f}")
+        elif self.optimizing_metric in self.aggregate:
+            value = self.aggregate[self.optimizing_metric]["mean"]
+            lines.append(f"  validation {self.optimizing_metric:<12} {value:.4f}")
         if "fit_seconds" in self.timings:
             lines.append(f"  fit time         {self.timings['fit_seconds']:.1f} s")
         if self.export_path:
