@@ -8,7 +8,6 @@ Usage:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,5 +116,4 @@ def learning_curve(spec: PipelineSpec, sizes: Sequence[int], **overrides: Any) -
     plots.loss_against_samples(sizes_sorted, table["final train loss"].tolist(),
                                table["final validation loss"].tolist(),
                                result.sweep_dir / "loss_vs_samples.png")
-    (result.sweep_dir / "sweep.json").write_text(json.dumps(table.to_dict("records"), indent=2))
     return SweepResult(table, result.results, result.sweep_dir)
