@@ -163,21 +163,20 @@ class CrossValidation:
 
 
 def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: np.ndarray,
-          y: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray,
-          seed: int) -> tuple[keras.Model, dict[str, Any], str]:
-    """Seed, build and compile a fresh model under the distribution strategy, and fit it on
+          y: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray, seed: int,
+          distribution: Any) -> tuple[keras.Model, dict[str, Any]]:
+    """Seed, build and compile a fresh model under the `distribution` strategy, and fit it on
     `fit_idx`; `val_idx` (may be empty) serves for validation curves and early stopping only."""
     training.set_seed(seed)
-    strategy = training.make_strategy(options.strategy)
     x_fit, y_fit = x[fit_idx], y[fit_idx]
     held_out = (x[val_idx], y[val_idx]) if len(val_idx) else None
-    with strategy.scope():
+    with distribution.scope():
         model = build_model(spec, dataset, x_fit)
         _compile(model, spec, len(x_fit))
     t = spec.training
     fitted = training.fit(model, (x_fit, y_fit), held_out, t.epochs, t.batch_size,
                           t.learning_rate, t.early_stopping, options.verbose, options.callbacks)
-    return model, fitted, type(strategy).__name__
+    return model, fitted
 
 
 def _better(candidate: dict[str, Any], incumbent: dict[str, Any] | None, metric: str) -> bool:
@@ -213,13 +212,13 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) ->
     x = dataset.x_train.astype(np.float32)
     y = dataset.y_train
     splits = list(strategy.split(x, y, dataset.groups))
+    distribution = training.make_strategy(options.strategy)  # one for every fold and the refit
     folds: list[Fold] = []
     oof: np.ndarray | None = None
     best_model, best_scores, best_history = None, None, {}
-    strategy_name = ""
     for index, (fit_idx, val_idx) in enumerate(splits):
-        model, fitted, strategy_name = train(spec, options, dataset, x, y, fit_idx, val_idx,
-                                             seed=options.seed + index)
+        model, fitted = train(spec, options, dataset, x, y, fit_idx, val_idx,
+                              seed=options.seed + index, distribution=distribution)
         scores: dict[str, Any] = {}
         if len(val_idx):
             predictions = model.predict(x[val_idx], batch_size=1024, verbose=0)
@@ -238,12 +237,12 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) ->
         final = f"best fold by validation {spec.optimizing_metric}"
     else:
         refit_spec, epochs = _refit_spec(spec, folds)
-        best_model, fitted, _ = train(refit_spec, options, dataset, x, y, np.arange(len(x)),
-                                      np.arange(0), seed=options.seed)
+        best_model, fitted = train(refit_spec, options, dataset, x, y, np.arange(len(x)),
+                                   np.arange(0), seed=options.seed, distribution=distribution)
         best_history = fitted["history"]
         final = f"refit on all training data ({epochs} epochs)"
     return CrossValidation(strategy.describe(), folds, oof, best_model, best_history, final,
-                           strategy_name)
+                           type(distribution).__name__)
 
 
 def publish(spec: PipelineSpec, options: RunOptions, dataset: Dataset, model: keras.Model,
