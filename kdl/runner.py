@@ -84,10 +84,7 @@ def load_data(spec: PipelineSpec, options: RunOptions) -> Dataset:
     elif options.data is not None or spec.data is not None:
         dataset = kdl_data.load(options.data or spec.data)
         if options.groups is not None:
-            groups = np.asarray(options.groups)
-            if len(groups) != len(dataset.x_train):
-                raise ConfigError(f"groups has {len(groups)} entries for the "
-                                  f"{len(dataset.x_train)} training samples of {dataset.name}.")
+            groups = kdl_data.user.group_labels(None, options.groups, len(dataset.x_train))
             dataset = dataclasses.replace(dataset, groups=groups)
     else:
         raise ConfigError(f"pipeline {spec.name!r} runs on your data: pass data=... "

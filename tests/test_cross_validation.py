@@ -84,6 +84,8 @@ def test_refit_after_early_stopping_trains_for_the_folds_median_best_epoch(workd
 def test_group_strategy_without_groups_fails_before_training(workdir):
     with pytest.raises(ConfigError, match="pass groups"):
         pipelines.run("mnist_mlp", validation="group_kfold:3", **QUICK)
+    with pytest.raises(ConfigError, match="groups has 10 entries for 60000 training samples"):
+        pipelines.run("mnist_mlp", validation="group_kfold:3", groups=np.arange(10), **QUICK)
     assert not (workdir / "runs").exists()
 
 

@@ -112,7 +112,9 @@ def _encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray,
             tuple(str(c) for c in classes))
 
 
-def _group_labels(part: Any, groups: Any, n: int) -> np.ndarray | None:
+def group_labels(part: Any, groups: Any, n: int) -> np.ndarray | None:
+    """One group label per training sample: a column of the DataFrame `part` when `groups` is
+    its name, else `groups` itself; its length must be `n`."""
     if groups is None:
         return None
     labels = (part[groups].to_numpy() if isinstance(groups, str) and isinstance(part, pd.DataFrame)
@@ -124,15 +126,15 @@ def _group_labels(part: Any, groups: Any, n: int) -> np.ndarray | None:
     return labels
 
 
-def _hold_out_test(x, y, group_labels, test_size: float, seed: int, stratify_classes: bool):
+def _hold_out_test(x, y, labels, test_size: float, seed: int, stratify_classes: bool):
     """Split one (x, y) into train and test: by group when groups are given (no group on both
     sides), else stratified by class (classification, every class with 2+ samples)."""
     if not 0 < test_size < 1:
         raise ConfigError(f"test_size must be a fraction in (0, 1); got {test_size}.")
-    if group_labels is not None:
+    if labels is not None:
         splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-        train, test = next(splitter.split(x, y, group_labels))
-        return x[train], x[test], y[train], y[test], group_labels[train]
+        train, test = next(splitter.split(x, y, labels))
+        return x[train], x[test], y[train], y[test], labels[train]
     _, counts = np.unique(y, return_counts=True)
     stratify = y if stratify_classes and counts.min() >= 2 else None
     x, x_test, y, y_test = train_test_split(x, y, test_size=test_size, random_state=seed,
@@ -167,10 +169,10 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
     x, y, feature_names = _as_xy(train_part, target, groups if isinstance(groups, str) else None)
     if len(x) != len(y):
         raise ConfigError(f"inputs and labels differ in length: {len(x)} vs {len(y)}.")
-    group_labels = _group_labels(train_part, groups, len(x))
+    labels = group_labels(train_part, groups, len(x))
     if test_part is None:
-        x, x_test, y, y_test, group_labels = _hold_out_test(
-            x, y, group_labels, test_size, seed, stratify_classes=task == "classification")
+        x, x_test, y, y_test, labels = _hold_out_test(
+            x, y, labels, test_size, seed, stratify_classes=task == "classification")
         source = f"user data, {test_size:.0%} held out as test (seed {seed})"
     else:
         x_test, y_test, _ = _as_xy(test_part, target)
@@ -184,5 +186,5 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
         x_train=_shape_inputs(x, kind), y_train=y_train,
         x_test=_shape_inputs(x_test, kind), y_test=y_test,
         class_names=class_names, feature_names=feature_names, source=source,
-        groups=group_labels, extra={"targets": [target]} if target else {},
+        groups=labels, extra={"targets": [target]} if target else {},
     )
