@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import operator
 from dataclasses import asdict, dataclass, field
 from html import escape
 from pathlib import Path
@@ -21,6 +22,8 @@ from kdl.metrics import greater_is_better, scalar_metrics
 # each validation metric across folds) and `satisficing` (metric, comparison, threshold, value,
 # passed); version-1 files still load.
 SCHEMA_VERSION = 2
+# The comparisons a satisficing threshold may use (specs are validated against these keys).
+COMPARISONS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 JSON_NAME = "report.json"
 MARKDOWN_NAME = "report.md"
 HTML_NAME = "report.html"
@@ -179,11 +182,10 @@ def check_thresholds(rules: dict[str, tuple[str, float]],
 
     Usage: check_thresholds({"latency_ms": ("<=", 5)}, {"latency_ms": 1.2})
     """
-    compare = {"<=": float.__le__, "<": float.__lt__, ">=": float.__ge__, ">": float.__gt__}
     results = []
     for metric, (comparison, threshold) in rules.items():
         value = figures.get(metric)
-        passed = value is not None and compare[comparison](float(value), float(threshold))
+        passed = value is not None and COMPARISONS[comparison](float(value), float(threshold))
         results.append({"metric": metric, "comparison": comparison, "threshold": threshold,
                         "value": None if value is None else float(value), "passed": passed})
     return results

@@ -16,10 +16,10 @@ from typing import Any
 
 from kdl import models, tasks, validation
 from kdl.errors import ConfigError, unknown_name
+from kdl.report import COMPARISONS
 
 PREPROCESSING = ("standardize", "rescale", "none")
 FINAL_MODELS = ("refit", "best_fold")
-COMPARISONS = ("<=", "<", ">=", ">")
 RUN_FIGURES = ("latency_ms", "fit_seconds", "parameters")
 
 
