@@ -73,6 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     combine.add_argument("--weights", type=float, nargs="+", help="weights for --method average")
     combine.add_argument("--with-features", action="store_true",
                          help="stacking: give the meta-model the original features too")
+    generate = commands.add_parser("generate", help="generate text from a language-model export")
+    generate.add_argument("source", help="an export folder (saved_models/NAME/VERSION) or a run "
+                                         "folder whose report names its export")
+    generate.add_argument("--prompt", default="ROMEO:")
+    generate.add_argument("--length", type=int, default=300)
+    generate.add_argument("--temperature", type=float, default=0.8)
+    generate.add_argument("--top-k", type=int, default=20)
+    generate.add_argument("--no-repeat", type=int, default=24,
+                          help="repetition guard: no run of this many characters twice (0: off)")
+    generate.add_argument("--seed", type=int, default=0)
     compare = commands.add_parser("compare", help="compare runs side by side")
     compare.add_argument("run_dirs", nargs="+")
     compare.add_argument("--out", default=".", help="folder for compare.png (default: here)")
@@ -169,6 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{args.method} ensemble, {part}:")
                 for name, value in scalar_metrics(values).items():
                     print(f"  {name:<18} {value:.4f}")
+        elif args.command == "generate":
+            from kdl.generate import generate_from_export
+
+            print(generate_from_export(args.source, args.prompt, args.length, args.temperature,
+                                       args.top_k or None, args.seed, args.no_repeat or None))
         elif args.command == "compare":
             table, plot = compare.compare(args.run_dirs, args.out)
             print(table.to_string(float_format=lambda v: f"{v:.4f}"))

@@ -53,7 +53,7 @@ def latency_ms(model: keras.Model, sample: np.ndarray, calls: int = 50) -> float
     import tensorflow as tf
 
     forward = tf.function(lambda x: model(x, training=False))
-    one = tf.constant(sample[:1].astype(np.float32))
+    one = tf.constant(sample[:1].astype(model.inputs[0].dtype))
     for _ in range(5):
         forward(one)
     times = []
@@ -76,8 +76,9 @@ def environment() -> dict[str, str]:
 
 def _check_reload(staging: Path, model: keras.Model, sample: np.ndarray) -> float:
     reloaded = load_export(staging)  # keep a reference: its variables die with the object
-    served = np.asarray(reloaded.serve(sample.astype(np.float32)))
-    expected = np.asarray(model(sample.astype(np.float32), training=False))
+    sample = sample.astype(model.inputs[0].dtype)
+    served = np.asarray(reloaded.serve(sample))
+    expected = np.asarray(model(sample, training=False))
     gap = float(np.max(np.abs(served - expected))) if served.size else 0.0
     if served.shape != expected.shape or gap > 1e-4:
         raise ExportError(
@@ -87,26 +88,42 @@ def _check_reload(staging: Path, model: keras.Model, sample: np.ndarray) -> floa
     return gap
 
 
+def _write_saved_model(model: keras.Model, path: Path, endpoints: dict[str, Any]) -> None:
+    """`serve` (and `serving_default`) on the model's input, plus the extra `endpoints`."""
+    import tensorflow as tf
+
+    spec = model.inputs[0]
+    signature = [tf.TensorSpec([None, *spec.shape[1:]], spec.dtype, name=spec.name)]
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", lambda x: model(x, training=False), input_signature=signature)
+    for name, function in endpoints.items():
+        archive.add_endpoint(name, function)
+    archive.write_out(str(path), verbose=False)
+
+
 def export_model(model: keras.Model, base_dir: str | Path, card: dict[str, Any],
-                 sample: np.ndarray) -> Path:
+                 sample: np.ndarray, endpoints: dict[str, Any] | None = None) -> Path:
     """Write the next version under `base_dir`, verify it on `sample`, and return its path.
+    `endpoints` adds signatures beyond `serve`: {name: tf.function with an input_signature}.
 
     Usage: export_model(model, "saved_models/mnist_mlp", {"pipeline": "mnist_mlp"}, x[:16])
     """
     base = Path(base_dir)
     base.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=base))
+    endpoints = dict(endpoints or {})
     try:
-        model.export(str(staging), format="tf_saved_model", verbose=False)
+        _write_saved_model(model, staging, endpoints)
         model.save(staging / KERAS_NAME)
     except Exception as err:
         shutil.rmtree(staging, ignore_errors=True)
         raise ExportError(f"could not write the export under {base}: {err}") from err
     gap = _check_reload(staging, model, sample)
     card = {**card, "environment": environment(), "reload_max_abs_diff": gap,
-            "signatures": ["serve", "serving_default"],
-            "input": {"shape": [None, *model.input_shape[1:]], "dtype": "float32",
-                      "name": model.inputs[0].name}}
+            "signatures": ["serve", "serving_default", *endpoints],
+            "input": {"shape": [None, *model.input_shape[1:]],
+                      "dtype": str(model.inputs[0].dtype), "name": model.inputs[0].name}}
     return _publish(staging, base, card)
 
 

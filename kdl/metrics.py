@@ -23,11 +23,16 @@ GREATER_IS_BETTER = {
     "rmse": False, "mae": False, "rmsle": False, "mape": False, "r2": True,
     "precision@k": True, "recall@k": True, "map@k": True, "ndcg@k": True,
     "latency_ms": False,
+    "mse": False, "mse_original": False, "mae_original": False,
+    "loss_nats": False, "bits_per_char": False, "perplexity": False,
 }
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
                   "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc_ovr",
                   "log_loss", "top_3_accuracy")
 REGRESSION = ("rmse", "mae", "rmsle", "mape", "r2")
+RANKING_K = 10
+RELEVANT_RATING = 4.0
+RANKING_NAMES = tuple(f"{name}@{RANKING_K}" for name in ("precision", "recall", "map", "ndcg"))
 TOP_K = 3
 
 
@@ -114,6 +119,62 @@ def ranking_metrics(relevant: Sequence[Collection], recommended: Sequence[Sequen
     means = np.mean(rows, axis=0)
     return {f"precision@{k}": float(means[0]), f"recall@{k}": float(means[1]),
             f"map@{k}": float(means[2]), f"ndcg@{k}": float(means[3])}
+
+
+FORECAST = ("mse", "mae", "mse_original", "mae_original")
+LANGUAGE_MODEL = ("loss_nats", "bits_per_char", "perplexity", "accuracy")
+
+
+def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, mean: Sequence[float],
+                     std: Sequence[float]) -> dict[str, Any]:
+    """MSE and MAE of forecasts (N, horizon, targets) on values standardized with the training
+    rows' `mean` and `std` (the convention of published tables) and in original units, plus
+    the MSE of each horizon step.
+
+    Usage: forecast_metrics(y, pred, mean=train.mean(0), std=train.std(0))["mse"]
+    """
+    y_pred = np.reshape(y_pred, np.shape(y_true))
+    scale = np.where(np.asarray(std, float) > 0, np.asarray(std, float), 1.0)
+    error = np.asarray(y_pred, float) - np.asarray(y_true, float)
+    standardized = error / scale
+    return {"mse": float(np.mean(standardized ** 2)), "mae": float(np.mean(np.abs(standardized))),
+            "mse_original": float(np.mean(error ** 2)),
+            "mae_original": float(np.mean(np.abs(error))),
+            "mse_by_step": np.mean(standardized ** 2, axis=(0, 2)).tolist()}
+
+
+def language_model_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    """Mean next-token cross-entropy in nats, in bits per character, perplexity and accuracy.
+
+    Usage: language_model_metrics(next_ids, model.predict(contexts))["bits_per_char"]
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    chosen = np.take_along_axis(probabilities, y_true[..., None], axis=-1)[..., 0]
+    nats = float(-np.mean(np.log(np.clip(chosen, 1e-12, 1.0))))
+    return {"loss_nats": nats, "bits_per_char": nats / math.log(2),
+            "perplexity": float(math.exp(nats)),
+            "accuracy": float(np.mean(np.argmax(probabilities, -1) == y_true))}
+
+
+def ranking_from_ratings(users: np.ndarray, items: np.ndarray, y_true: np.ndarray,
+                         y_pred: np.ndarray, k: int = RANKING_K,
+                         threshold: float = RELEVANT_RATING) -> dict[str, float | None]:
+    """Ranking metrics from held-out ratings: each user's held-out items ranked by predicted
+    rating; the relevant ones are those the user rated at least `threshold`.
+
+    Usage: ranking_from_ratings(x[:, 0], x[:, 1], y_true, y_pred, k=10)
+    """
+    order = np.lexsort((-np.asarray(y_pred, dtype=float), users))
+    users, items, y_true = np.asarray(users)[order], np.asarray(items)[order], y_true[order]
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    relevant, recommended = [], []
+    for rows in np.split(np.arange(len(users)), starts[1:]):
+        relevant.append(set(items[rows][y_true[rows] >= threshold].tolist()))
+        recommended.append(items[rows].tolist())
+    try:
+        return ranking_metrics(relevant, recommended, k)
+    except ValueError:  # no held-out rating reaches the threshold
+        return {f"{name}@{k}": None for name in ("precision", "recall", "map", "ndcg")}
 
 
 def _roc_auc(y_true: np.ndarray, probabilities: np.ndarray, labels: np.ndarray) -> float | None:

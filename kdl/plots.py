@@ -125,6 +125,33 @@ def residuals(y_true: np.ndarray, y_pred: np.ndarray, path: str | Path) -> Path:
     return _save(fig, path)
 
 
+def forecasts(x: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, target_names: Sequence[str],
+              target_columns: Sequence[int], path: str | Path, windows: int = 4) -> Path:
+    """A few test windows, evenly spread: the input history, the truth and the forecast of the
+    last target (e.g. OT), in original units."""
+    y_pred = np.reshape(y_pred, np.shape(y_true))
+    picks = np.linspace(0, len(y_true) - 1, windows).astype(int)
+    fig, axes = plt.subplots(1, windows, figsize=(4 * windows, 3.2), squeeze=False)
+    lookback, horizon = x.shape[1], y_true.shape[1]
+    for ax, i in zip(axes[0], picks):
+        ax.plot(range(lookback), x[i, :, target_columns[-1]], color="grey", label="history")
+        steps = range(lookback, lookback + horizon)
+        ax.plot(steps, y_true[i, :, -1], color="black", label="truth")
+        ax.plot(steps, y_pred[i, :, -1], color="tab:red", label="forecast")
+        ax.set(title=f"test window {i}", xlabel="step")
+    axes[0][0].set_ylabel(target_names[-1])
+    axes[0][0].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def error_by_step(mse_by_step: Sequence[float], path: str | Path) -> Path:
+    """Test MSE (standardized) at each step of the forecast horizon."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(range(1, len(mse_by_step) + 1), mse_by_step, marker=".")
+    ax.set(xlabel="horizon step", ylabel="MSE (standardized)", title="test error by horizon step")
+    return _save(fig, path)
+
+
 def overlay_curves(curves: Mapping[str, Sequence[float]], ylabel: str, path: str | Path) -> Path:
     """Several runs' curves (e.g. validation loss per epoch) on one axis, for comparisons."""
     fig, axis = plt.subplots(figsize=(6.5, 4))

@@ -46,6 +46,7 @@ class Report:
     timings: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     plots: dict[str, str] = field(default_factory=dict)
+    extras: dict[str, dict[str, Any]] = field(default_factory=dict)
     export_path: str | None = None
     schema_version: int = SCHEMA_VERSION
 
@@ -108,6 +109,13 @@ class Report:
                 f"{self.aggregate[n]['mean']:.4f} ± {self.aggregate[n]['std']:.4f}"
                 for n in names])
             out.append(("Validation per fold", ["fold", "n_fit", "n_validation", *names], rows))
+        for title, rows in self.extras.items():
+            if rows and all(isinstance(r, dict) for r in rows.values()):
+                columns = list(dict.fromkeys(k for r in rows.values() for k in r))
+                out.append((title, ["", *columns], [
+                    [name, *[_fmt(r.get(c)) if isinstance(r.get(c), (int, float)) or
+                             r.get(c) is None else str(r.get(c)) for c in columns]]
+                    for name, r in rows.items()]))
         out.append(("Validation", ["field", "value"],
                     [[k, str(v)] for k, v in self.validation.items()]))
         out.append(("Data", ["field", "value"],
@@ -122,6 +130,11 @@ class Report:
                     [[k, str(v)] for k, v in self.environment.items()]))
         return out
 
+    def _texts(self) -> list[tuple[str, dict[str, str]]]:
+        """The extra sections made of texts (e.g. generated samples)."""
+        return [(title, rows) for title, rows in self.extras.items()
+                if rows and all(isinstance(r, str) for r in rows.values())]
+
     def to_markdown(self) -> str:
         """report.md: the tables, then the plots."""
         out = [f"# {self.pipeline}", "", f"**{self._headline()}**", ""]
@@ -129,6 +142,10 @@ class Report:
             out += [f"## {heading}", "", "| " + " | ".join(columns) + " |",
                     "|" + "---|" * len(columns)]
             out += ["| " + " | ".join(row) + " |" for row in rows] + [""]
+        for title, texts in self._texts():
+            out += [f"## {title}", ""]
+            for name, text in texts.items():
+                out += [f"**{name}**", "", "```text", text, "```", ""]
         out += ["## Plots", ""] + [f"![{name}]({file})" for name, file in self.plots.items()]
         if self.export_path:
             out += ["", f"Exported to `{self.export_path}`."]
@@ -142,6 +159,10 @@ class Report:
             cells = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
                             for row in rows)
             body.append(f"<h2>{escape(heading)}</h2><table><tr>{head}</tr>{cells}</table>")
+        for title, texts in self._texts():
+            body.append(f"<h2>{escape(title)}</h2>")
+            body += [f"<h3>{escape(name)}</h3><pre>{escape(text)}</pre>"
+                     for name, text in texts.items()]
         body.append("<h2>Plots</h2>")
         for name, file in self.plots.items():
             path = Path(run_dir) / file

@@ -27,7 +27,6 @@ from kdl.metrics import aggregate, greater_is_better
 from kdl.report import Report, check_thresholds
 from kdl.spec import PipelineSpec, RunOptions, as_dict, resolve
 
-INPUT_NAMES = {"image": "image", "tabular": "features"}
 OOF_NAME = "oof_predictions.npz"
 
 
@@ -76,13 +75,16 @@ class RunResult:
 
 def load_data(spec: PipelineSpec, options: RunOptions) -> Dataset:
     """The run's dataset: the user's data if given, else the spec's registered dataset."""
-    if options.data is not None and not isinstance(options.data, str):
+    own_text = (spec.data_kind == "text" and isinstance(options.data, str)
+                and options.data not in kdl_data.names())
+    if options.data is not None and (not isinstance(options.data, str) or own_text):
         dataset = kdl_data.from_user_data(options.data, kind=spec.data_kind,
                                           target=options.target, test_size=options.test_size,
                                           seed=options.seed, groups=options.groups,
-                                          task=spec.task)
+                                          task=spec.task, **dict(spec.data_params))
     elif options.data is not None or spec.data is not None:
-        dataset = kdl_data.load(options.data or spec.data)
+        params = dict(spec.data_params) if options.data in (None, spec.data) else {}
+        dataset = kdl_data.load(options.data or spec.data, **params)
         if options.groups is not None:
             groups = kdl_data.user.group_labels(None, options.groups, len(dataset.x_train))
             dataset = dataclasses.replace(dataset, groups=groups)
@@ -105,24 +107,28 @@ def preprocessing_layer(kind: str, x_train: np.ndarray) -> keras.layers.Layer:
     return keras.layers.Identity(name="no_preprocessing")
 
 
-def build_model(spec: PipelineSpec, dataset: Dataset, x_fit: np.ndarray) -> keras.Model:
-    """Builder output behind the fitted preprocessing, as one model taking raw inputs."""
+def build_model(spec: PipelineSpec, dataset: Dataset, x_fit: np.ndarray,
+                y_fit: np.ndarray) -> tuple[keras.Model, dict[str, Any]]:
+    """Builder output behind the fitted preprocessing, as one model taking raw inputs; returns
+    it with the data-given builder arguments (fitted on x_fit, y_fit only)."""
     task = tasks.get(spec.task)
-    core = models.get(spec.model)(dataset.input_shape, **task.output_size(dataset),
-                                  **dict(spec.model_params))
-    inputs = keras.Input(dataset.input_shape, name=INPUT_NAMES.get(spec.data_kind, "inputs"))
+    data_args = task.builder_args(dataset, x_fit, y_fit)
+    core = models.get(spec.model)(dataset.input_shape, **data_args, **dict(spec.model_params))
+    kind = kdl_data.KINDS[spec.data_kind]
+    shape = (None,) * len(dataset.input_shape) if kind.variable_length else dataset.input_shape
+    inputs = keras.Input(shape, dtype=kind.dtype, name=kind.input_name)
     outputs = core(preprocessing_layer(spec.preprocessing, x_fit)(inputs))
-    return keras.Model(inputs, outputs, name=spec.name)
+    return keras.Model(inputs, outputs, name=spec.name), data_args
 
 
-def _compile(model: keras.Model, spec: PipelineSpec, n_fit: int) -> None:
+def _compile(model: keras.Model, spec: PipelineSpec, n_fit: int, loss: Any) -> None:
     t = spec.training
     steps_per_epoch = max(math.ceil(n_fit / t.batch_size), 1)
     optimizer = training.make_optimizer(
         t.optimizer, t.learning_rate, t.schedule, total_steps=steps_per_epoch * t.epochs,
         warmup_steps=int(t.warmup_epochs * steps_per_epoch), weight_decay=t.weight_decay)
     task = tasks.get(spec.task)
-    model.compile(optimizer=optimizer, loss=task.loss, metrics=list(task.keras_metrics))
+    model.compile(optimizer=optimizer, loss=loss, metrics=list(task.keras_metrics))
 
 
 def _new_run_dir(root: str | Path, pipeline: str) -> Path:
@@ -157,6 +163,7 @@ class CrossValidation:
     final_history: dict[str, list[float]]
     final_model: str
     strategy_name: str
+    final_fit_idx: np.ndarray
 
 
 def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: np.ndarray,
@@ -168,11 +175,12 @@ def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: np.ndarr
     x_fit, y_fit = x[fit_idx], y[fit_idx]
     held_out = (x[val_idx], y[val_idx]) if len(val_idx) else None
     with distribution.scope():
-        model = build_model(spec, dataset, x_fit)
-        _compile(model, spec, len(x_fit))
+        model, data_args = build_model(spec, dataset, x_fit, y_fit)
+        _compile(model, spec, len(x_fit), tasks.get(spec.task).loss(data_args))
     t = spec.training
     fitted = training.fit(model, (x_fit, y_fit), held_out, t.epochs, t.batch_size,
-                          t.learning_rate, t.early_stopping, options.verbose, options.callbacks)
+                          t.learning_rate, t.early_stopping, options.verbose, options.callbacks,
+                          t.max_minutes)
     return model, fitted
 
 
@@ -205,14 +213,18 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) ->
     history, validation metrics and out-of-fold predictions, then pick the model for the test
     set: the only fold's, the best fold's, or a refit on all training data (spec.final_model)."""
     strategy = validation.parse(spec.validation, seed=options.seed)
-    task = tasks.get(spec.task)
-    x = dataset.x_train.astype(np.float32)
+    task = tasks.get(spec.task).bind(dataset)
+    x = kdl_data.as_model_input(spec.data_kind, dataset.x_train)
     y = dataset.y_train
-    splits = list(strategy.split(x, y, dataset.groups))
+    if "horizon" in dataset.extra and strategy.time_ordered:
+        validation.check_window_gap(strategy, int(dataset.extra["horizon"]))
+    labels = (dataset.validation_fold if getattr(strategy, "uses_validation_fold", False)
+              else dataset.groups)
+    splits = list(strategy.split(x, y, labels))
     distribution = training.make_strategy(options.strategy)  # one for every fold and the refit
     folds: list[Fold] = []
     oof: np.ndarray | None = None
-    best_model, best_scores, best_history = None, None, {}
+    best_model, best_scores, best_history, best_fit = None, None, {}, np.arange(0)
     for index, (fit_idx, val_idx) in enumerate(splits):
         model, fitted = train(spec, options, dataset, x, y, fit_idx, val_idx,
                               seed=options.seed + index, distribution=distribution)
@@ -222,12 +234,13 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) ->
             if oof is None:
                 oof = np.full((len(x), *predictions.shape[1:]), np.nan, dtype=np.float32)
             oof[val_idx] = predictions
-            scores = task.evaluate(y[val_idx], predictions)
+            scores = task.evaluate(y[val_idx], predictions, x[val_idx])
         folds.append(Fold(index, fit_idx, val_idx, fitted["history"], fitted["epoch_seconds"],
                           scores))
         if len(splits) == 1 or (spec.final_model == "best_fold"
                                 and _better(scores, best_scores, spec.optimizing_metric)):
             best_model, best_scores, best_history = model, scores, fitted["history"]
+            best_fit = fit_idx
     if len(splits) == 1:
         final = "the only split's model"
     elif spec.final_model == "best_fold":
@@ -236,10 +249,10 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) ->
         refit_spec, epochs = _refit_spec(spec, folds)
         best_model, fitted = train(refit_spec, options, dataset, x, y, np.arange(len(x)),
                                    np.arange(0), seed=options.seed, distribution=distribution)
-        best_history = fitted["history"]
+        best_history, best_fit = fitted["history"], np.arange(len(x))
         final = f"refit on all training data ({epochs} epochs)"
     return CrossValidation(strategy.describe(), folds, oof, best_model, best_history, final,
-                           type(distribution).__name__)
+                           type(distribution).__name__, best_fit)
 
 
 def publish(spec: PipelineSpec, options: RunOptions, dataset: Dataset, model: keras.Model,
@@ -254,8 +267,9 @@ def publish(spec: PipelineSpec, options: RunOptions, dataset: Dataset, model: ke
             "test_metrics": {k: v for k, v in scores.items() if k != "confusion_matrix"},
             "data": report.data, "config": report.config, "run_dir": str(run_dir),
             **tasks.get(spec.task).serving_note(dataset)}
-    sample = dataset.x_test[:32].astype(np.float32)
-    return export.export_model(model, base, card, sample=sample)
+    sample = kdl_data.as_model_input(spec.data_kind, dataset.x_test[:32])
+    return export.export_model(model, base, card, sample=sample,
+                               endpoints=tasks.get(spec.task).endpoints(model, dataset))
 
 
 def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
@@ -264,18 +278,19 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     Usage: run(spec, epochs=1, subset=1000, export=False, verbose=0)
     """
     spec, options = resolve(spec, overrides)
-    task = tasks.get(spec.task)
     started = time.perf_counter()
     dataset = load_data(spec, options)
+    task = tasks.get(spec.task).bind(dataset)
     data_seconds = time.perf_counter() - started
 
     cv = cross_validate(spec, options, dataset)
     model = cv.model
 
     evaluate_start = time.perf_counter()
-    predictions = model.predict(dataset.x_test.astype(np.float32), batch_size=1024, verbose=0)
-    scores = task.evaluate(dataset.y_test, predictions)
-    scores["latency_ms"] = export.latency_ms(model, dataset.x_test[:1])
+    x_test = kdl_data.as_model_input(spec.data_kind, dataset.x_test)
+    predictions = model.predict(x_test, batch_size=1024, verbose=0)
+    scores = task.evaluate(dataset.y_test, predictions, x_test)
+    scores["latency_ms"] = export.latency_ms(model, x_test[:1])
     evaluate_seconds = time.perf_counter() - evaluate_start
 
     run_dir = _new_run_dir(options.runs_dir, spec.name)
@@ -287,6 +302,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     plot_files = {"learning_curves": plots.learning_curves(
         histories, run_dir / "learning_curves.png", labels).name}
     plot_files.update(task.plots(dataset.y_test, predictions, scores, dataset, run_dir))
+    extras = task.extras(model, dataset, cv.final_fit_idx)
     if cv.oof_predictions is not None:
         validated = ~np.isnan(cv.oof_predictions.reshape(len(cv.oof_predictions), -1)).any(1)
         fold_of = np.full(len(dataset.y_train), -1)
@@ -317,6 +333,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
                  "evaluate_seconds": round(evaluate_seconds, 3)},
         environment=export.environment(),
         plots=plot_files,
+        extras=extras,
     )
     export_path = publish(spec, options, dataset, model, report, run_dir)
     report.export_path = None if export_path is None else str(export_path)

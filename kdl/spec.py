@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kdl import data as kdl_data
 from kdl import models, tasks, validation
 from kdl.errors import ConfigError, unknown_name
 from kdl.report import COMPARISONS
@@ -35,6 +36,7 @@ class Training:
     warmup_epochs: float = 0.0
     weight_decay: float = 0.0
     early_stopping: int | None = None
+    max_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class PipelineSpec:
     description: str = ""
     data: str | None = None
     data_kind: str = "image"
+    data_params: Mapping[str, Any] = field(default_factory=dict)
     task: str = "classification"
     model_params: Mapping[str, Any] = field(default_factory=dict)
     preprocessing: str = "standardize"
@@ -77,6 +80,9 @@ class PipelineSpec:
         if self.final_model not in FINAL_MODELS:
             raise unknown_name("final_model", self.final_model, FINAL_MODELS)
         _check_model_params(self.model, dict(self.model_params))
+        if self.data_kind not in kdl_data.KINDS:
+            raise unknown_name("data kind", self.data_kind, kdl_data.KINDS)
+        _check_data_params(self, dict(self.data_params))
 
 
 @dataclass(frozen=True)
@@ -110,9 +116,24 @@ def _check_model_params(model: str, params: dict[str, Any]) -> None:
         raise unknown_name(f"parameter of model {model!r}", unknown[0], valid)
 
 
+def data_parameters(spec: PipelineSpec) -> dict[str, Any]:
+    """The data step's parameters: the registered loader's, or those of the data kind."""
+    if spec.data is not None:
+        return kdl_data.parameters(spec.data)
+    return kdl_data.kind_parameters(spec.data_kind)
+
+
+def _check_data_params(spec: PipelineSpec, params: dict[str, Any]) -> None:
+    valid = data_parameters(spec)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise unknown_name(f"data parameter of pipeline {spec.name!r}", unknown[0], valid)
+
+
 def valid_overrides(spec: PipelineSpec) -> list[str]:
     """Every key `run(spec, **overrides)` accepts for this spec."""
-    return sorted({*SPEC_KEYS, *TRAINING_KEYS, *OPTION_KEYS, *models.parameters(spec.model)})
+    return sorted({*SPEC_KEYS, *TRAINING_KEYS, *OPTION_KEYS, *models.parameters(spec.model),
+                   *data_parameters(spec)})
 
 
 def _check_value(key: str, value: Any) -> None:
@@ -128,13 +149,16 @@ def _check_value(key: str, value: Any) -> None:
 def resolve(spec: PipelineSpec, overrides: Mapping[str, Any]) -> tuple[PipelineSpec, RunOptions]:
     """Apply `overrides` to `spec`; an unknown key or bad value is a ConfigError listing valid keys.
 
-    Model parameters (e.g. dropout=0.3) override the builder's arguments.
+    Model parameters (e.g. dropout=0.3) override the builder's arguments, data parameters
+    (e.g. lookback=192) the data step's.
     Usage: spec, options = resolve(spec, {"epochs": 2, "seed": 1})
     """
     model = overrides.get("model", spec.model)
     models.get(model)
     params = dict(spec.model_params) if model == spec.model else {}
     builder_keys = models.parameters(model)
+    data_keys = data_parameters(spec)
+    data_params = dict(spec.data_params)
     spec_changes: dict[str, Any] = {}
     training_changes: dict[str, Any] = {}
     option_changes: dict[str, Any] = {}
@@ -148,11 +172,14 @@ def resolve(spec: PipelineSpec, overrides: Mapping[str, Any]) -> tuple[PipelineS
             option_changes[key] = value
         elif key in builder_keys:
             params[key] = value
+        elif key in data_keys:
+            data_params[key] = value
         else:
-            valid = sorted({*SPEC_KEYS, *TRAINING_KEYS, *OPTION_KEYS, *builder_keys})
+            valid = sorted({*SPEC_KEYS, *TRAINING_KEYS, *OPTION_KEYS, *builder_keys,
+                            *data_keys})
             raise unknown_name(f"override for pipeline {spec.name!r}", key, valid)
     new_spec = dataclasses.replace(
-        spec, **spec_changes, model_params=params,
+        spec, **spec_changes, model_params=params, data_params=data_params,
         training=dataclasses.replace(spec.training, **training_changes))
     return new_spec, RunOptions(**option_changes)
 

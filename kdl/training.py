@@ -105,17 +105,38 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training at the first batch that ends after `minutes` of training."""
+
+    def __init__(self, minutes: float) -> None:
+        super().__init__()
+        self.seconds = 60.0 * minutes
+        self.stopped_early = False
+
+    def on_train_begin(self, logs=None) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        if time.perf_counter() - self._start > self.seconds:
+            self.model.stop_training = True
+            self.stopped_early = True
+
+
 def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
         validation: tuple[np.ndarray, np.ndarray] | None, epochs: int, batch_size: int,
         learning_rate: float, early_stopping: int | None = None, verbose: Any = "auto",
-        callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, Any]:
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        max_minutes: float | None = None) -> dict[str, Any]:
     """Fit a compiled model; returns {"history": per-epoch metrics, "epoch_seconds": [...]}.
 
     Early stopping (patience in epochs) watches the validation loss and restores the best weights.
+    `max_minutes` stops training once that much time has passed (the epoch in progress ends).
     Usage: fit(model, (x, y), (xv, yv), epochs=3, batch_size=128, learning_rate=1e-3)
     """
     timer = EpochTimer()
     all_callbacks = [RaiseOnNonFiniteLoss(learning_rate), timer, *callbacks]
+    if max_minutes:
+        all_callbacks.append(TimeLimit(max_minutes))
     has_validation = validation is not None and len(validation[0]) > 0
     if early_stopping and has_validation:
         all_callbacks.append(keras.callbacks.EarlyStopping(

@@ -12,6 +12,7 @@ Every strategy parses from a short string (for overrides and the CLI):
     leave_one_group_out (logo)       one fold per group (needs groups)
     sliding_window:5[:train[:test[:gap]]]     time order kept; the train window slides
     anchored_window:5[:train[:test[:gap]]]    time order kept; the train window grows from the start
+    predefined                       the dataset's own split (e.g. ETTh1's 12/4/4 months)
     none                             no validation
 
 Usage:
@@ -121,6 +122,45 @@ class NoValidation:
 
     def describe(self) -> str:
         return "none"
+
+
+@dataclass(frozen=True)
+class Predefined:
+    """The dataset's own validation split (its `validation_fold`, PredefinedSplit's convention:
+    -1 always trains, k >= 0 validates in fold k, -2 is left out), e.g. ETTh1's published
+    12/4/4-month split."""
+
+    name: str = "predefined"
+    needs_groups: bool = False
+    stratified: bool = False
+    time_ordered: bool = True
+    uses_validation_fold: bool = True
+
+    def get_n_splits(self, x=None, y=None, groups=None) -> int:
+        return 1 if groups is None else len(set(np.asarray(groups).tolist()) - {-1, -2})
+
+    def split(self, x, y=None, fold=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if fold is None:
+            raise ConfigError("validation 'predefined' uses the dataset's own validation split, "
+                              "and this dataset defines none; choose another strategy.")
+        fold = np.asarray(fold)
+        used = fold != -2
+        for k in sorted(set(fold.tolist()) - {-1, -2}):
+            yield np.flatnonzero(used & (fold != k)), np.flatnonzero(fold == k)
+
+    def describe(self) -> str:
+        return "predefined"
+
+
+def check_window_gap(strategy: Any, horizon: int) -> None:
+    """Raise when a time-ordered strategy over forecast windows lets a validation window's
+    targets fall inside a training window (the gap must be at least horizon - 1 windows)."""
+    gap = getattr(getattr(strategy, "splitter", None), "gap", None)
+    if gap is not None and gap < horizon - 1:
+        raise ConfigError(f"{strategy.describe()}: a gap of {gap} windows lets training windows "
+                          f"see validation targets; with horizon {horizon} use a gap of at least "
+                          f"{horizon - 1} (lookback + horizon - 1 keeps the windows wholly "
+                          "apart).")
 
 
 @dataclass(frozen=True)
@@ -266,15 +306,15 @@ FORMS = ("a fraction such as 0.1", "holdout:0.1", "shuffle_split:5[:0.2]",
          "stratified_shuffle_split:5[:0.2]", "kfold:5", "stratified_kfold:5", "group_kfold:5",
          "stratified_group_kfold:5", "leave_one_out", "leave_p_out:2", "leave_one_group_out",
          "sliding_window:5[:train[:test[:gap]]]", "anchored_window:5[:train[:test[:gap]]]",
-         "none")
+         "predefined", "none")
 
 
-def parse(value: object, seed: int = 0) -> Strategy | Holdout | NoValidation:
+def parse(value: object, seed: int = 0) -> Strategy | Holdout | NoValidation | Predefined:
     """A strategy from a number, a short string, or a strategy object (returned as is).
 
     Usage: parse("group_kfold:5"), parse(0.2, seed=3), parse(sklearn.model_selection.KFold(3))
     """
-    if isinstance(value, (Strategy, Holdout, NoValidation)):
+    if isinstance(value, (Strategy, Holdout, NoValidation, Predefined)):
         return value
     if hasattr(value, "split") and hasattr(value, "get_n_splits"):
         name = type(value).__name__
@@ -287,6 +327,8 @@ def parse(value: object, seed: int = 0) -> Strategy | Holdout | NoValidation:
     if isinstance(value, str):
         kind, *args = value.strip().lower().split(":")
         kind = ALIASES.get(kind, kind)
+        if kind == "predefined":
+            return Predefined()
         if kind == "holdout":
             fraction = _size(args[0] if args else "", 0.1, "the holdout fraction")
             if not isinstance(fraction, float):

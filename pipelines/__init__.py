@@ -22,7 +22,7 @@ import pandas as pd
 from kdl import models, runner
 from kdl import sweep as kdl_sweep
 from kdl.spec import PipelineSpec, as_dict, valid_overrides
-from pipelines import conv, dense  # noqa: F401  (each family module registers its specs)
+from pipelines import conv, dense, recommender, recurrent  # noqa: F401 (families register specs)
 from pipelines.registry import get, names, register
 
 RunResult = runner.RunResult

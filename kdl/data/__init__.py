@@ -6,8 +6,12 @@ Usage:
 """
 
 from kdl.data.dataset import Dataset
+from kdl.data.kinds import KINDS, DataKind, as_model_input, kind_parameters
 from kdl.data.locate import ENV_VAR, FileSource, keras_cache_dir, locate
-from kdl.data.registry import DatasetInfo, info, load, names, register
+from kdl.data.ratings import load_movielens_100k, ratings_dataset
+from kdl.data.registry import DatasetInfo, info, load, names, parameters, register
+from kdl.data.series import load_etth1
+from kdl.data.text import load_tinyshakespeare
 from kdl.data.user import from_user_data
 from kdl.data.vision import load_fashion_mnist, load_mnist
 
@@ -15,6 +19,14 @@ register(DatasetInfo("mnist", load_mnist, "classification",
                      "MNIST handwritten digits, 60k/10k 28x28 greyscale (bundled with kdl)"))
 register(DatasetInfo("fashion_mnist", load_fashion_mnist, "classification",
                      "Fashion-MNIST clothing, 60k/10k 28x28 greyscale, 10 classes"))
+register(DatasetInfo("movielens_100k", load_movielens_100k, "rating",
+                     "MovieLens 100K: 100,000 ratings 1-5, 943 users x 1,682 movies"))
+register(DatasetInfo("etth1", load_etth1, "forecast",
+                     "ETTh1 electricity transformer temperature, hourly, 7 variables, "
+                     "standard 12/4/4-month split, (lookback, horizon) windows"))
+register(DatasetInfo("tinyshakespeare", load_tinyshakespeare, "language_model",
+                     "Tiny Shakespeare, 1.1M characters; last 10% held out"))
 
-__all__ = ["Dataset", "DatasetInfo", "ENV_VAR", "FileSource", "from_user_data", "info",
-           "keras_cache_dir", "load", "locate", "names", "register"]
+__all__ = ["ENV_VAR", "KINDS", "DataKind", "Dataset", "DatasetInfo", "FileSource",
+           "as_model_input", "from_user_data", "info", "keras_cache_dir", "kind_parameters",
+           "load", "locate", "names", "parameters", "ratings_dataset", "register"]

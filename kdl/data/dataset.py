@@ -28,6 +28,7 @@ class Dataset:
     feature_names: tuple[str, ...] = ()
     groups: np.ndarray | None = None
     time_index: np.ndarray | None = None
+    validation_fold: np.ndarray | None = None
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -48,6 +49,8 @@ class Dataset:
             y_train=self.y_train[cut],
             groups=None if self.groups is None else self.groups[cut],
             time_index=None if self.time_index is None else self.time_index[cut],
+            validation_fold=(None if self.validation_fold is None
+                             else self.validation_fold[cut]),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -63,7 +66,8 @@ class Dataset:
         }
         if self.class_names:
             info["class_names"] = list(self.class_names)
-            counts = np.bincount(self.y_train.astype(int), minlength=len(self.class_names))
+            counts = np.bincount(np.ravel(self.y_train).astype(int),
+                                 minlength=len(self.class_names))
             info["train_class_counts"] = counts.tolist()
         if self.feature_names:
             info["feature_names"] = list(self.feature_names)

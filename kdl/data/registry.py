@@ -7,12 +7,14 @@ Usage:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kdl.data.dataset import Dataset
-from kdl.errors import unknown_name
+from kdl.errors import ConfigError, unknown_name
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,27 @@ def info(name: str) -> DatasetInfo:
     return _REGISTRY[name]
 
 
-def load(name: str, path: str | Path | None = None, subset: int | None = None) -> Dataset:
-    """Load a registered dataset; `path` overrides the search, `subset` keeps N train rows.
+def parameters(name: str) -> dict[str, Any]:
+    """The loader's own parameters and their defaults (e.g. lookback, test_size).
 
-    Usage: ds = load("mnist", subset=1000)
+    Usage: parameters("movielens_100k")  # {'test_size': 0.1, 'seed': 0}
     """
-    dataset = info(name).loader(path=path)
+    signature = inspect.signature(info(name).loader)
+    return {p.name: p.default for p in signature.parameters.values() if p.name != "path"}
+
+
+def load(name: str, path: str | Path | None = None, subset: int | None = None,
+         **params: Any) -> Dataset:
+    """Load a registered dataset; `path` overrides the search, `subset` keeps N train rows,
+    `params` go to the loader (see `parameters(name)`).
+
+    Usage: ds = load("mnist", subset=1000); load("movielens_100k", test_size=0.2)
+    """
+    valid = parameters(name)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        if not valid:
+            raise ConfigError(f"dataset {name!r} takes no parameters; got {unknown[0]!r}.")
+        raise unknown_name(f"parameter of dataset {name!r}", unknown[0], valid)
+    dataset = info(name).loader(path=path, **params)
     return dataset.head(subset) if subset else dataset

@@ -8,6 +8,7 @@ Usage:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,9 +16,13 @@ import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from kdl.data.dataset import Dataset
+from kdl.data.kinds import kind as data_kind
+from kdl.data.kinds import kind_parameters
+from kdl.data.ratings import ITEM_COLUMNS, USER_COLUMNS, ratings_dataset
+from kdl.data.series import user_series
+from kdl.data.text import read_text, text_dataset
 from kdl.errors import ConfigError
 
-KINDS = ("image", "tabular")
 ACCEPTED = ("a kdl Dataset, (x, y), ((x_train, y_train), (x_test, y_test)), "
             "{'train': (x, y), 'test': (x, y)}, a pandas DataFrame with target=..., "
             "or a tf.data.Dataset of (x, y)")
@@ -152,9 +157,23 @@ def _regression_targets(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.nda
     return y_train, y_test
 
 
+def _ratings(data: Any, target: str | None, test_size: float, seed: int, name: str) -> Dataset:
+    if not isinstance(data, pd.DataFrame):
+        raise ConfigError("ratings data must be a DataFrame with a user column, an item column "
+                          "and a rating column (target=..., default 'rating').")
+    user = next((c for c in USER_COLUMNS if c in data.columns), None)
+    item = next((c for c in ITEM_COLUMNS if c in data.columns), None)
+    if user is None or item is None:
+        raise ConfigError(f"ratings data needs a user column (one of {', '.join(USER_COLUMNS)}) "
+                          f"and an item column (one of {', '.join(ITEM_COLUMNS)}); columns are "
+                          f"{', '.join(map(str, data.columns))}.")
+    return ratings_dataset(data, name, "user ratings", test_size, seed, user=user, item=item,
+                           rating=target or "rating")
+
+
 def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
                    test_size: float = 0.2, seed: int = 0, name: str = "user_data",
-                   groups: Any = None, task: str = "classification") -> Dataset:
+                   groups: Any = None, task: str = "classification", **params: Any) -> Dataset:
     """Build a Dataset from user data for `task` ("classification" or "regression"); a single
     (x, y) gets a test split, stratified for classes or, with groups, group-wise. `groups` is a
     DataFrame column name or an array aligned with the training data (for group_kfold etc.).
@@ -163,8 +182,20 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
     """
     if isinstance(data, Dataset):
         return data
-    if kind not in KINDS:
-        raise ConfigError(f"unknown data kind {kind!r}; valid: {', '.join(KINDS)}.")
+    data_kind(kind)
+    if kind == "ratings":
+        return _ratings(data, target, test_size, seed, name)
+    if kind == "series":
+        params = {**kind_parameters("series"), **params}
+        return user_series(data, name, test_size, params["validation_size"], params["lookback"],
+                           params["horizon"], target, params["time_column"])
+    if kind == "text":
+        params = {**kind_parameters("text"), **params}
+        text = read_text(Path(data)) if isinstance(data, Path) else data
+        if not isinstance(text, str):
+            raise ConfigError("text data must be a str of text or a pathlib.Path to a file.")
+        return text_dataset(text, name, "user text", params["sequence_length"],
+                            params["held_out"])
     train_part, test_part = _split_parts(data)
     x, y, feature_names = _as_xy(train_part, target, groups if isinstance(groups, str) else None)
     if len(x) != len(y):

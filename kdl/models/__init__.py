@@ -15,6 +15,8 @@ import keras
 from kdl.errors import unknown_name
 from kdl.models.conv import conv_block, conv_stack, convnet, lecture_mnist_convnet
 from kdl.models.dense import dense_block, linear, mlp
+from kdl.models.recommender import matrix_factorization, neural_recommender
+from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
 
 Builder = Callable[..., keras.Model]
 
@@ -23,9 +25,15 @@ BUILDERS: dict[str, Builder] = {
     "mlp": mlp,
     "lecture_mnist_convnet": lecture_mnist_convnet,
     "convnet": convnet,
+    "matrix_factorization": matrix_factorization,
+    "neural_recommender": neural_recommender,
+    "forecaster": forecaster,
+    "char_language_model": char_language_model,
 }
-# Given by the data and the task, never by a pipeline's parameters.
-DATA_ARGUMENTS = ("input_shape", "num_outputs", "output_activation")
+# Given by the data and the task (Task.builder_args), never by a pipeline's parameters.
+DATA_ARGUMENTS = ("input_shape", "num_outputs", "output_activation", "user_ids", "item_ids",
+                  "global_mean", "rating_range", "horizon", "target_columns", "target_mean",
+                  "target_std")
 
 
 def get(name: str) -> Builder:
@@ -45,5 +53,6 @@ def parameters(name: str) -> dict[str, object]:
             if p.name not in DATA_ARGUMENTS and p.name != "name"}
 
 
-__all__ = ["BUILDERS", "conv_block", "conv_stack", "convnet", "dense_block", "get",
-           "lecture_mnist_convnet", "linear", "mlp", "parameters"]
+__all__ = ["BUILDERS", "char_language_model", "conv_block", "conv_stack", "convnet",
+           "dense_block", "forecaster", "get", "lecture_mnist_convnet", "linear",
+           "matrix_factorization", "mlp", "neural_recommender", "parameters", "recurrent_stack"]

@@ -1,0 +1,56 @@
+"""Small custom layers the builders share; registered so `model.keras` files reload.
+
+Usage:
+    rating = ClipAtInference(1.0, 5.0)(raw_rating)   # clipped when predicting, not in training
+"""
+
+from __future__ import annotations
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+class ClipAtInference(keras.layers.Layer):
+    """Clip to [low, high] at prediction time only, so training keeps its gradients (as
+    Surprise's SVD clips its estimates)."""
+
+    def __init__(self, low: float, high: float, **kwargs):
+        super().__init__(**kwargs)
+        self.low, self.high = float(low), float(high)
+
+    def call(self, inputs, training=None):
+        if training:
+            return inputs
+        return keras.ops.clip(inputs, self.low, self.high)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "low": self.low, "high": self.high}
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+class KnownOnly(keras.layers.Layer):
+    """Zero the rows looked up for index 0 (the out-of-vocabulary index of IntegerLookup), so
+    an unknown id contributes nothing: no vector, no bias."""
+
+    def call(self, vectors, indices):
+        known = keras.ops.cast(keras.ops.greater(indices, 0), vectors.dtype)
+        return vectors * keras.ops.expand_dims(known, -1)
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+class PerSampleL2(keras.layers.Layer):
+    """Identity that adds `l2 * mean over the batch of ||row||²` to the loss: the per-rating
+    regularisation of SGD matrix factorisation (frequent users and items are regularised in
+    proportion to their ratings), independent of the batch size."""
+
+    def __init__(self, l2: float, **kwargs):
+        super().__init__(**kwargs)
+        self.l2 = float(l2)
+
+    def call(self, rows):
+        if self.l2:
+            self.add_loss(self.l2 * keras.ops.mean(keras.ops.sum(keras.ops.square(rows), -1)))
+        return rows
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "l2": self.l2}
