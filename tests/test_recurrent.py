@@ -81,7 +81,8 @@ def forecast_run(tmp_path_factory):
 def test_forecaster_beats_repeating_the_last_value_and_reports_baselines(forecast_run):
     report = forecast_run.report
     baselines = report.extras["Baselines on the test windows"]
-    assert set(baselines) == {"repeat last value", "linear (Ridge on the window)"}
+    assert set(baselines) == {"repeat last value", "linear (Ridge on the window)",
+                              "linear per variable (shared Ridge)"}
     assert report.test_metrics["mse"] < baselines["repeat last value"]["mse"]
     assert len(report.test_metrics["mse_by_step"]) == 6
     assert {"forecasts", "error_by_step"} <= set(report.plots)
