@@ -51,14 +51,8 @@ def serving_ms(export_path: Path, pairs: np.ndarray, calls: int = 100) -> float:
     import tensorflow as tf
 
     served = export.load_export(export_path)
-    batch = tf.constant(pairs)
-    for _ in range(5):
-        served.serve(batch)
-    times = []
-    for _ in range(calls):
-        began = time.perf_counter()
-        np.asarray(served.serve(batch))
-        times.append((time.perf_counter() - began) * 1000)
+    times = export.call_times_ms(lambda batch: np.asarray(served.serve(batch)),
+                                 tf.constant(pairs), calls)
     return float(np.median(times))
 
 

@@ -84,13 +84,12 @@ class Recommender:
         return pd.DataFrame({"item_id": self.item_ids[order], "score": scores[order]})
 
     def _seen(self) -> np.ndarray | None:
+        if (len(self.user_ids) + 1) * len(self.item_ids) > MAX_SEEN_MATRIX:
+            return None
         rows = np.asarray(self.user_lookup(self.rated_pairs[:, 0]))
         columns = np.searchsorted(self.item_ids, self.rated_pairs[:, 1])
         known = (rows > 0) & (columns < len(self.item_ids))
         known[known] &= self.item_ids[columns[known]] == self.rated_pairs[known, 1]
-        cells = (len(self.user_ids) + 1) * len(self.item_ids)
-        if cells > MAX_SEEN_MATRIX:
-            return None
         seen = np.zeros((len(self.user_ids) + 1, len(self.item_ids)), dtype=bool)
         seen[rows[known], columns[known]] = True
         return seen

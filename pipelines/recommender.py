@@ -9,30 +9,31 @@ Usage:
     pipelines.run("ratings_recommender", data=df)                  # columns user, item, rating
 """
 
+import dataclasses
+
 from kdl.spec import PipelineSpec, Training
 from pipelines.registry import register
 
-MF_PARAMS = {"embedding_dim": 128, "l2": 0.09, "bias_l2": 0.0, "output_range": "clip"}
-MF_TRAINING = Training(epochs=10, batch_size=256, optimizer="adam", learning_rate=3e-3,
-                       schedule="cosine")
+MOVIELENS_MF = PipelineSpec(
+    name="movielens_mf",
+    family="recommender",
+    description="Matrix factorisation with user and item biases on MovieLens 100K "
+                "(dot product of learned embeddings + biases + global mean).",
+    data="movielens_100k",
+    data_kind="ratings",
+    task="rating",
+    model="matrix_factorization",
+    model_params={"embedding_dim": 128, "l2": 0.09, "bias_l2": 0.0, "output_range": "clip"},
+    preprocessing="none",
+    training=Training(epochs=10, batch_size=256, optimizer="adam", learning_rate=3e-3,
+                      schedule="cosine"),
+    validation="holdout:0.1",
+    optimizing_metric="rmse",
+    expected="5-fold RMSE <= 0.907 (Surprise SVD: 0.935)",
+)
 
 register(
-    PipelineSpec(
-        name="movielens_mf",
-        family="recommender",
-        description="Matrix factorisation with user and item biases on MovieLens 100K "
-                    "(dot product of learned embeddings + biases + global mean).",
-        data="movielens_100k",
-        data_kind="ratings",
-        task="rating",
-        model="matrix_factorization",
-        model_params=MF_PARAMS,
-        preprocessing="none",
-        training=MF_TRAINING,
-        validation="holdout:0.1",
-        optimizing_metric="rmse",
-        expected="5-fold RMSE <= 0.907 (Surprise SVD: 0.935)",
-    ),
+    MOVIELENS_MF,
     PipelineSpec(
         name="movielens_neural",
         family="recommender",
@@ -50,20 +51,9 @@ register(
         optimizing_metric="rmse",
         expected="test RMSE about 0.93 (movielens_mf: 0.90 on the same split)",
     ),
-    PipelineSpec(
-        name="ratings_recommender",
-        family="recommender",
+    dataclasses.replace(
+        MOVIELENS_MF, name="ratings_recommender", data=None, expected="",
         description="Matrix factorisation for your own ratings: data=DataFrame with integer "
                     "user and item id columns (user/userId/user_id, item/itemId/movieId/item_id) "
-                    "and a rating column (target=..., default 'rating').",
-        data=None,
-        data_kind="ratings",
-        task="rating",
-        model="matrix_factorization",
-        model_params=MF_PARAMS,
-        preprocessing="none",
-        training=MF_TRAINING,
-        validation="holdout:0.1",
-        optimizing_metric="rmse",
-    ),
+                    "and a rating column (target=..., default 'rating')."),
 )

@@ -15,31 +15,24 @@ FORECAST_TRAINING = Training(epochs=20, batch_size=64, optimizer="adam", learnin
                              schedule="cosine", early_stopping=3)
 SEGMENTED = {"units": (64,), "segment": 24, "channel_independent": True}
 
+
+def etth1_forecaster(cell: str, description: str, expected: str) -> PipelineSpec:
+    """The ETTh1 pipeline for one recurrent cell: standard split, lookback and horizon 96."""
+    return PipelineSpec(
+        name=f"etth1_{cell}", family="recurrent", description=description,
+        data="etth1", data_kind="series", task="forecast", model="forecaster",
+        data_params={"lookback": 96, "horizon": 96}, model_params={"cell": cell, **SEGMENTED},
+        preprocessing="standardize", training=FORECAST_TRAINING, validation="predefined",
+        optimizing_metric="mse", expected=expected)
+
+
 register(
-    PipelineSpec(
-        name="etth1_lstm",
-        family="recurrent",
-        description="LSTM forecaster on ETTh1: 96 hours of 7 variables in, the next 96 hours of "
-                    "all 7 out (direct multi-step head, segments of 24 rows, one LSTM shared "
-                    "across variables, last-value normalization, linear skip).",
-        data="etth1", data_kind="series", task="forecast", model="forecaster",
-        data_params={"lookback": 96, "horizon": 96},
-        model_params={"cell": "lstm", **SEGMENTED},
-        preprocessing="standardize", training=FORECAST_TRAINING, validation="predefined",
-        optimizing_metric="mse",
-        expected="test MSE <= 0.45 standardized (Autoformer 0.449, DLinear 0.375)",
-    ),
-    PipelineSpec(
-        name="etth1_gru",
-        family="recurrent",
-        description="GRU forecaster on ETTh1, same shape as etth1_lstm.",
-        data="etth1", data_kind="series", task="forecast", model="forecaster",
-        data_params={"lookback": 96, "horizon": 96},
-        model_params={"cell": "gru", **SEGMENTED},
-        preprocessing="standardize", training=FORECAST_TRAINING, validation="predefined",
-        optimizing_metric="mse",
-        expected="test MSE <= 0.45 standardized",
-    ),
+    etth1_forecaster("lstm", "LSTM forecaster on ETTh1: 96 hours of 7 variables in, the next "
+                     "96 hours of all 7 out (direct multi-step head, segments of 24 rows, one "
+                     "LSTM shared across variables, last-value normalization, linear skip).",
+                     "test MSE <= 0.45 standardized (Autoformer 0.449, DLinear 0.375)"),
+    etth1_forecaster("gru", "GRU forecaster on ETTh1, same shape as etth1_lstm.",
+                     "test MSE <= 0.45 standardized"),
     PipelineSpec(
         name="timeseries_forecaster",
         family="recurrent",

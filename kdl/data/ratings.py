@@ -41,8 +41,13 @@ MOVIELENS_100K_SOURCE = FileSource(
     markers=("u.data", "ratings.csv"))
 
 
+def find_column(columns, wanted: tuple[str, ...]) -> str | None:
+    """The first name of `wanted` among `columns` (e.g. userId or user_id), else None."""
+    return next((c for c in wanted if c in columns), None)
+
+
 def _pick(columns, wanted: tuple[str, ...], role: str, path: Path) -> str:
-    found = next((c for c in wanted if c in columns), None)
+    found = find_column(columns, wanted)
     if found is None:
         raise CorruptDataError(f"{path}: no {role} column; expected one of {', '.join(wanted)}, "
                                f"found {', '.join(map(str, columns))}.")
@@ -94,6 +99,7 @@ def ratings_dataset(frame: pd.DataFrame, name: str, source: str, test_size: floa
         raise ConfigError(f"the {rating!r} column holds non-numeric or missing values.")
     if not 0 <= test_size < 1:
         raise ConfigError(f"test_size must be in [0, 1); got {test_size}.")
+    ratings = y
     if test_size:
         x, x_test, y, y_test = train_test_split(x, y, test_size=test_size, random_state=seed)
     else:
@@ -102,8 +108,7 @@ def ratings_dataset(frame: pd.DataFrame, name: str, source: str, test_size: floa
         name=name, task="rating", x_train=x, y_train=y, x_test=x_test, y_test=y_test,
         feature_names=("user_id", "item_id"), groups=x[:, 0].copy(),
         source=f"{source}; {test_size:.0%} of ratings held out as test (seed {seed})",
-        extra={"rating_range": (float(min(y.min(), y_test.min(initial=y.min()))),
-                                float(max(y.max(), y_test.max(initial=y.max())))),
+        extra={"rating_range": (float(np.min(ratings)), float(np.max(ratings))),
                "n_users": int(len(np.unique(ids[user]))),
                "n_items": int(len(np.unique(ids[item]))), "targets": [rating]})
 

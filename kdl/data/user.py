@@ -18,7 +18,7 @@ from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from kdl.data.dataset import Dataset
 from kdl.data.kinds import kind as data_kind
 from kdl.data.kinds import kind_parameters
-from kdl.data.ratings import ITEM_COLUMNS, USER_COLUMNS, ratings_dataset
+from kdl.data.ratings import ITEM_COLUMNS, USER_COLUMNS, find_column, ratings_dataset
 from kdl.data.series import user_series
 from kdl.data.text import read_text, text_dataset
 from kdl.errors import ConfigError
@@ -161,8 +161,8 @@ def _ratings(data: Any, target: str | None, test_size: float, seed: int, name: s
     if not isinstance(data, pd.DataFrame):
         raise ConfigError("ratings data must be a DataFrame with a user column, an item column "
                           "and a rating column (target=..., default 'rating').")
-    user = next((c for c in USER_COLUMNS if c in data.columns), None)
-    item = next((c for c in ITEM_COLUMNS if c in data.columns), None)
+    user = find_column(data.columns, USER_COLUMNS)
+    item = find_column(data.columns, ITEM_COLUMNS)
     if user is None or item is None:
         raise ConfigError(f"ratings data needs a user column (one of {', '.join(USER_COLUMNS)}) "
                           f"and an item column (one of {', '.join(ITEM_COLUMNS)}); columns are "
