@@ -5,6 +5,7 @@ Usage:
     kdl describe mnist_convnet
     kdl run mnist_convnet --epochs 3 --subset 10000 --no-export
     kdl run mnist_mlp --set dropout=0.3 --set widths=[256,128]
+    kdl run mnist_mlp --resume runs/mnist_mlp/20261202-101500   # continue an interrupted run
     kdl sweep mnist_mlp --grid dropout=0.1,0.3,0.6,0.9 --epochs 5
     kdl learning-curve mnist_mlp --sizes 100 1000 10000
     kdl report runs/mnist_mlp/20261123-101500
@@ -56,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="list every pipeline")
     describe = commands.add_parser("describe", help="show what a pipeline does")
     describe.add_argument("name")
-    _run_options(commands.add_parser("run", help="run a pipeline"))
+    run = _run_options(commands.add_parser("run", help="run a pipeline"))
+    run.add_argument("--resume", metavar="RUN_DIR",
+                     help="continue an interrupted run from its last finished epoch")
     sweep = _run_options(commands.add_parser("sweep", help="run a pipeline per setting"))
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                        help="a swept parameter and its values, e.g. --grid dropout=0.1,0.3")
@@ -131,6 +134,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     elif args.export:
         overrides["export"] = args.export
     overrides["verbose"] = 0 if args.quiet else "auto"
+    if getattr(args, "resume", None):
+        overrides["resume"] = args.resume
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -204,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KdlError as err:
         print(f"kdl: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as err:
+        notes = [note for note in getattr(err, "__notes__", []) if note.startswith("kdl:")]
+        print(notes[0] if notes else "kdl: interrupted.", file=sys.stderr)
+        return 130
     return 0
 
 

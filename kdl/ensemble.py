@@ -29,7 +29,7 @@ from kdl.errors import ConfigError
 from kdl.export import KERAS_NAME
 from kdl.report import Report
 from kdl.runner import OOF_NAME, Fold, RunResult
-from kdl.spec import PipelineSpec, RunOptions, Training
+from kdl.spec import RunOptions, from_dict
 
 
 def average(predictions: Sequence[np.ndarray],
@@ -176,9 +176,7 @@ def load_run(run_dir: str | Path) -> RunResult:
             val_idx = np.flatnonzero(saved["fold"] == index)
             # every other sample: exact for K-fold-style strategies, the only ones stack accepts
             folds.append(Fold(index, np.setdiff1d(everything, val_idx), val_idx, {}, [], {}))
-    training = Training(**spec_fields.pop("training"))
-    spec = PipelineSpec(**{**spec_fields, "training": training,
-                           "model_params": dict(spec_fields["model_params"])})
+    spec = from_dict(spec_fields)
     return RunResult(model, report.history, report, run_dir, Path(report.export_path), spec,
                      RunOptions(subset=report.config.get("subset")), oof, folds, dataset)
 

@@ -23,7 +23,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from kdl.errors import ExportError
+from kdl import structure
+from kdl.errors import ConfigError, ExportError
 
 CARD_NAME = "model_card.json"
 KERAS_NAME = "model.keras"
@@ -63,16 +64,62 @@ def call_times_ms(function: Callable[[Any], Any], argument: Any, calls: int = 50
     return times
 
 
-def latency_ms(model: keras.Model, sample: np.ndarray, calls: int = 50) -> float:
-    """Median milliseconds of one traced forward pass on a batch of one (as serving runs it).
+def input_signature(model: keras.Model, sample: Any) -> list[Any]:
+    """TensorSpecs for `serve`: one per input, named and typed as the model declares them (a
+    functional model) or as `sample` is (a model with its own call); a dict input gives one
+    argument per key, in sorted key order."""
+    import tensorflow as tf
 
-    Usage: latency_ms(model, x_test[:1])
+    from kdl.tasks import is_plain_graph
+
+    declared = model.input if is_plain_graph(model) else None
+
+    def spec(name: str, array: Any, tensor: Any) -> Any:
+        if tensor is not None:
+            return tf.TensorSpec([None, *tensor.shape[1:]], tensor.dtype, name=name)
+        array = np.asarray(array)
+        return tf.TensorSpec([None, *array.shape[1:]], array.dtype, name=name)
+
+    if isinstance(sample, dict):
+        return [spec(key, sample[key], declared.get(key) if isinstance(declared, dict) else None)
+                for key in sorted(sample)]
+    tensor = declared if declared is not None and not isinstance(declared, (dict, list)) else None
+    return [spec(tensor.name if tensor is not None else "inputs", sample, tensor)]
+
+
+def serve_function(model: keras.Model, sample: Any):
+    """`serve`: the model's inference on raw inputs, as a tf.function with an input signature
+    (positional arguments; a dict input by sorted key).
+
+    Usage: serve = serve_function(model, x_test[:32]); serve(x_test[:5])
     """
     import tensorflow as tf
 
-    forward = tf.function(lambda x: model(x, training=False))
-    one = tf.constant(sample[:1].astype(model.inputs[0].dtype))
-    return float(np.median(call_times_ms(forward, one, calls)))
+    keys = sorted(sample) if isinstance(sample, dict) else None
+
+    def serve(*tensors):
+        inputs = dict(zip(keys, tensors)) if keys else tensors[0]
+        return model(inputs, training=False)
+
+    return tf.function(serve, input_signature=input_signature(model, sample))
+
+
+def call(function: Callable[..., Any], sample: Any) -> Any:
+    """Call a serving function with `sample`: one array, or a dict passed by sorted key."""
+    if isinstance(sample, dict):
+        return function(*[sample[key] for key in sorted(sample)])
+    return function(sample)
+
+
+def latency_ms(model: Any, sample: Any, calls: int = 50) -> float:
+    """Median milliseconds of one traced forward pass on a batch of one (as serving runs it);
+    `model` is a Keras model or a serving function.
+
+    Usage: latency_ms(model, x_test[:1])
+    """
+    one = structure.head(sample, 1)
+    forward = model if hasattr(model, "input_signature") else serve_function(model, one)
+    return float(np.median(call_times_ms(lambda s: call(forward, s), one, calls)))
 
 
 def environment() -> dict[str, str]:
@@ -85,57 +132,91 @@ def environment() -> dict[str, str]:
             "python": platform.python_version()}
 
 
-def _check_reload(staging: Path, model: keras.Model, sample: np.ndarray) -> float:
+def _check_reload(staging: Path, serve: Any, sample: Any) -> float:
     reloaded = load_export(staging)  # keep a reference: its variables die with the object
-    sample = sample.astype(model.inputs[0].dtype)
-    served = np.asarray(reloaded.serve(sample))
-    expected = np.asarray(model(sample, training=False))
-    gap = float(np.max(np.abs(served - expected))) if served.size else 0.0
-    if served.shape != expected.shape or gap > 1e-4:
+    served = structure.leaves(_numpy(call(reloaded.serve, sample)))
+    expected = structure.leaves(_numpy(call(serve, sample)))
+    shapes = [a.shape for a in served], [a.shape for a in expected]
+    gaps = [float(np.max(np.abs(a.astype(float) - b.astype(float)))) if a.size else 0.0
+            for a, b in zip(served, expected) if a.shape == b.shape]
+    gap = max(gaps, default=0.0)
+    if shapes[0] != shapes[1] or gap > 1e-4:
         raise ExportError(
-            f"the reloaded export disagrees with the model (shapes {served.shape} vs "
-            f"{expected.shape}, max difference {gap:.2e}); it was left at {staging} for "
+            f"the reloaded export disagrees with the model (shapes {shapes[0]} vs "
+            f"{shapes[1]}, max difference {gap:.2e}); it was left at {staging} for "
             "inspection and not published.")
     return gap
 
 
-def _write_saved_model(model: keras.Model, path: Path, endpoints: dict[str, Any]) -> None:
-    """`serve` (and `serving_default`) on the model's input, plus the extra `endpoints`."""
-    import tensorflow as tf
+def _numpy(outputs: Any) -> Any:
+    if isinstance(outputs, dict):
+        return {key: _numpy(value) for key, value in outputs.items()}
+    if isinstance(outputs, (tuple, list)):
+        return [_numpy(value) for value in outputs]
+    return np.asarray(outputs)
 
-    spec = model.inputs[0]
-    signature = [tf.TensorSpec([None, *spec.shape[1:]], spec.dtype, name=spec.name)]
+
+def _write_saved_model(model: keras.Model, path: Path, signatures: dict[str, Any]) -> None:
+    """Every signature of `signatures` (`serve` first; it is also `serving_default`)."""
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serve", lambda x: model(x, training=False), input_signature=signature)
-    for name, function in endpoints.items():
+    for name, function in signatures.items():
         archive.add_endpoint(name, function)
     archive.write_out(str(path), verbose=False)
 
 
+def _describe_inputs(serve: Any) -> Any:
+    described = [{"shape": list(spec.shape), "dtype": spec.dtype.name, "name": spec.name}
+                 for spec in serve.input_signature]
+    return described[0] if len(described) == 1 else described
+
+
 def export_model(model: keras.Model, base_dir: str | Path, card: dict[str, Any],
-                 sample: np.ndarray, endpoints: dict[str, Any] | None = None) -> Path:
-    """Write the next version under `base_dir`, verify it on `sample`, and return its path.
-    `endpoints` adds signatures beyond `serve`: {name: tf.function with an input_signature}.
+                 sample: Any, signatures: dict[str, Any] | None = None) -> Path:
+    """Write the next version under `base_dir`, verify `serve` on `sample`, and return its
+    path. `signatures` maps names to tf.functions with an input_signature; without a `serve`
+    among them, `serve` is the model on its inputs.
 
     Usage: export_model(model, "saved_models/mnist_mlp", {"pipeline": "mnist_mlp"}, x[:16])
     """
     base = Path(base_dir)
     base.mkdir(parents=True, exist_ok=True)
+    signatures = dict(signatures or {})
+    serve = signatures.pop("serve", None) or serve_function(model, sample)
+    signatures = {"serve": serve, **signatures}
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=base))
-    endpoints = dict(endpoints or {})
     try:
-        _write_saved_model(model, staging, endpoints)
+        _write_saved_model(model, staging, signatures)
         model.save(staging / KERAS_NAME)
     except Exception as err:
         shutil.rmtree(staging, ignore_errors=True)
         raise ExportError(f"could not write the export under {base}: {err}") from err
-    gap = _check_reload(staging, model, sample)
+    gap = _check_reload(staging, serve, sample)
     card = {**card, "environment": environment(), "reload_max_abs_diff": gap,
-            "signatures": ["serve", "serving_default", *endpoints],
-            "input": {"shape": [None, *model.input_shape[1:]],
-                      "dtype": str(model.inputs[0].dtype), "name": model.inputs[0].name}}
+            "signatures": ["serve", "serving_default", *list(signatures)[1:]],
+            "input": _describe_inputs(serve)}
     return _publish(staging, base, card)
+
+
+def load_trained_model(source: str | Path) -> keras.Model:
+    """The trained Keras model of a run folder, an export version folder, an export base
+    folder (its latest version) or a .keras file; a missing one is a clear error.
+
+    Usage: base = load_trained_model("saved_models/mnist_convnet")
+    """
+    path = Path(source).expanduser()
+    candidates = [path] if path.suffix == ".keras" else [path / KERAS_NAME]
+    if path.is_dir() and versions(path):
+        candidates.append(path / str(versions(path)[-1]) / KERAS_NAME)
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise ConfigError(f"no trained model at {path}: base_model takes a run folder, an export "
+                          f"folder (saved_models/NAME or saved_models/NAME/VERSION) or a .keras "
+                          f"file; looked for {', '.join(map(str, candidates))}.")
+    try:
+        return keras.saving.load_model(found)
+    except Exception as err:
+        raise ConfigError(f"{found} could not be loaded as a Keras model: {err}") from err
 
 
 def _publish(staging: Path, base: Path, card: dict[str, Any]) -> Path:

@@ -15,17 +15,9 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-# Which way is better for each scalar metric: the report uses it to pick and compare.
-GREATER_IS_BETTER = {
-    "accuracy": True, "balanced_accuracy": True, "precision_macro": True, "recall_macro": True,
-    "f1_macro": True, "precision_weighted": True, "recall_weighted": True, "f1_weighted": True,
-    "roc_auc_ovr": True, "log_loss": False, "top_3_accuracy": True,
-    "rmse": False, "mae": False, "rmsle": False, "mape": False, "r2": True,
-    "precision@k": True, "recall@k": True, "map@k": True, "ndcg@k": True,
-    "latency_ms": False,
-    "mse": False, "mse_original": False, "mae_original": False,
-    "loss_nats": False, "bits_per_char": False, "perplexity": False,
-}
+# Which way is better for the figures of a run that are not a task's metrics; each task
+# declares its own metrics' directions (kdl.tasks).
+RUN_FIGURE_DIRECTIONS = {"latency_ms": False, "fit_seconds": False, "parameters": False}
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
                   "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc_ovr",
                   "log_loss", "top_3_accuracy")
@@ -37,9 +29,14 @@ TOP_K = 3
 
 
 def greater_is_better(metric: str) -> bool:
-    """Which way is better for `metric` (ranking names like "ndcg@10" included)."""
-    base = metric.split("@")[0] + "@k" if "@" in metric else metric
-    return GREATER_IS_BETTER.get(base, True)
+    """Which way is better for `metric`, as its task declares it (ranking names like "ndcg@10"
+    included); True for a name no task declares."""
+    from kdl import tasks  # the tasks declare their metrics' directions
+
+    if metric in RUN_FIGURE_DIRECTIONS:
+        return RUN_FIGURE_DIRECTIONS[metric]
+    declared = tasks.direction(metric)
+    return True if declared is None else declared
 
 
 def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict[str, Any]:

@@ -22,9 +22,11 @@ History = Mapping[str, Sequence[float]]
 
 
 def learning_curves(histories: Sequence[History] | History, path: str | Path,
-                    labels: Sequence[str] | None = None) -> Path:
+                    labels: Sequence[str] | None = None,
+                    phase_epochs: Sequence[int] = ()) -> Path:
     """One panel per metric (loss first), training (solid) and validation (dashed) per epoch,
-    one colour per history (e.g. per fold; `labels` names them, default "fold 1", ...)."""
+    one colour per history (e.g. per fold; `labels` names them, default "fold 1", ...); with
+    `phase_epochs` (epochs per training phase) a dotted line marks where each phase begins."""
     if isinstance(histories, Mapping):
         histories = [histories]
     if labels is None:
@@ -41,6 +43,11 @@ def learning_curves(histories: Sequence[History] | History, path: str | Path,
             if f"val_{name}" in history:
                 axis.plot(epochs, history[f"val_{name}"], marker="o", linestyle="--",
                           color=line.get_color(), label=f"{label}validation")
+        for number, start in enumerate(np.cumsum(phase_epochs)[:-1], start=2):
+            axis.axvline(start + 0.5, color="grey", linestyle=":", linewidth=1)
+            axis.annotate(f"phase {number}", (start + 0.5, 1), xycoords=("data", "axes fraction"),
+                          xytext=(3, -12), textcoords="offset points", fontsize="small",
+                          color="grey")
         axis.set_xlabel("epoch")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_title(name)

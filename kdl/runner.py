@@ -1,15 +1,21 @@
 """The pipeline runner: the one place that composes data -> split -> build -> fit -> evaluate ->
 report -> export. Everything family-specific comes from the spec, the builder and the task.
 
+Every run writes its folder first (run.json) and checkpoints each epoch there, so an
+interrupted run continues with `run(spec, resume=run_dir)`; a run that fails for a reason a
+resume cannot fix (divergence, a bad setting) leaves nothing behind.
+
 Usage:
     result = run(spec, epochs=2, subset=2000, export=False)
     result.report.summary(), result.model, result.run_dir, result.export_path
+    run(spec, resume="runs/mnist_mlp/20261202-101500")
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,14 +26,18 @@ import keras
 import numpy as np
 
 from kdl import data as kdl_data
-from kdl import export, models, plots, tasks, training, validation
+from kdl import export, plots, resume, structure, tasks, training, validation
+from kdl.build import build_model
+from kdl.checkpoint import CHECKPOINTS, UnitCheckpoint, discard, outputs_of
 from kdl.data import Dataset
-from kdl.errors import ConfigError
+from kdl.errors import ConfigError, KdlError
 from kdl.metrics import aggregate, greater_is_better
 from kdl.report import Report, check_thresholds
 from kdl.spec import PipelineSpec, RunOptions, as_dict, resolve
+from kdl.tasks import FitPart
 
 OOF_NAME = "oof_predictions.npz"
+MODEL_NAME = "model.keras"
 
 
 @dataclass
@@ -40,12 +50,15 @@ class Fold:
     history: dict[str, list[float]]
     epoch_seconds: list[float]
     metrics: dict[str, Any]
+    phase_epochs: list[int] = dataclasses.field(default_factory=list)
+    kept_epochs: list[int | None] = dataclasses.field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready summary for the report."""
         return {"fold": self.index, "n_fit": int(len(self.fit_idx)),
                 "n_validation": int(len(self.val_idx)), "metrics": self.metrics,
-                "history": self.history, "fit_seconds": round(sum(self.epoch_seconds), 3)}
+                "history": self.history, "fit_seconds": round(sum(self.epoch_seconds), 3),
+                "phase_epochs": self.phase_epochs, "kept_epochs": self.kept_epochs}
 
 
 @dataclass
@@ -60,7 +73,7 @@ class RunResult:
     export_path: Path | None
     spec: PipelineSpec
     options: RunOptions
-    oof_predictions: np.ndarray | None = None
+    oof_predictions: Any = None
     folds: list[Fold] = dataclasses.field(default_factory=list)
     dataset: Dataset | None = None
 
@@ -86,7 +99,8 @@ def load_data(spec: PipelineSpec, options: RunOptions) -> Dataset:
         params = dict(spec.data_params) if options.data in (None, spec.data) else {}
         dataset = kdl_data.load(options.data or spec.data, **params)
         if options.groups is not None:
-            groups = kdl_data.user.group_labels(None, options.groups, len(dataset.x_train))
+            groups = kdl_data.user.group_labels(None, options.groups,
+                                                structure.length(dataset.x_train))
             dataset = dataclasses.replace(dataset, groups=groups)
     else:
         raise ConfigError(f"pipeline {spec.name!r} runs on your data: pass data=... "
@@ -94,41 +108,12 @@ def load_data(spec: PipelineSpec, options: RunOptions) -> Dataset:
     return dataset.head(options.subset) if options.subset else dataset
 
 
-def preprocessing_layer(kind: str, x_train: np.ndarray) -> keras.layers.Layer:
-    """The input preprocessing, fitted on the training part only and exported with the model."""
-    if kind == "standardize":
-        axes = tuple(range(x_train.ndim - 1))
-        mean = x_train.mean(axis=axes, dtype=np.float64)
-        variance = x_train.var(axis=axes, dtype=np.float64)
-        return keras.layers.Normalization(axis=-1, mean=mean, variance=variance,
-                                          name="standardize")
-    if kind == "rescale":
-        return keras.layers.Rescaling(1.0 / 255, name="rescale")
-    return keras.layers.Identity(name="no_preprocessing")
+def _check_base_model(spec: PipelineSpec) -> None:
+    """A spec's trained model to start from must be there before any data is loaded."""
+    if spec.base_model is not None:
+        export.load_trained_model(spec.base_model)
 
 
-def build_model(spec: PipelineSpec, dataset: Dataset, x_fit: np.ndarray,
-                y_fit: np.ndarray) -> tuple[keras.Model, dict[str, Any]]:
-    """Builder output behind the fitted preprocessing, as one model taking raw inputs; returns
-    it with the data-given builder arguments (fitted on x_fit, y_fit only)."""
-    task = tasks.get(spec.task)
-    data_args = task.builder_args(dataset, x_fit, y_fit)
-    core = models.get(spec.model)(dataset.input_shape, **data_args, **dict(spec.model_params))
-    kind = kdl_data.KINDS[spec.data_kind]
-    shape = (None,) * len(dataset.input_shape) if kind.variable_length else dataset.input_shape
-    inputs = keras.Input(shape, dtype=kind.dtype, name=kind.input_name)
-    outputs = core(preprocessing_layer(spec.preprocessing, x_fit)(inputs))
-    return keras.Model(inputs, outputs, name=spec.name), data_args
-
-
-def _compile(model: keras.Model, spec: PipelineSpec, n_fit: int, loss: Any) -> None:
-    t = spec.training
-    steps_per_epoch = max(math.ceil(n_fit / t.batch_size), 1)
-    optimizer = training.make_optimizer(
-        t.optimizer, t.learning_rate, t.schedule, total_steps=steps_per_epoch * t.epochs,
-        warmup_steps=int(t.warmup_epochs * steps_per_epoch), weight_decay=t.weight_decay)
-    task = tasks.get(spec.task)
-    model.compile(optimizer=optimizer, loss=loss, metrics=list(task.keras_metrics))
 
 
 def _new_run_dir(root: str | Path, pipeline: str) -> Path:
@@ -154,34 +139,58 @@ def _export_dir(spec: PipelineSpec, options: RunOptions) -> Path | None:
 
 @dataclass
 class CrossValidation:
-    """All folds of a run, their out-of-fold predictions, and the model kept for the test set."""
+    """All folds of a run, their out-of-fold predictions, and the model kept for the test set,
+    with the training inputs and targets as the model takes them."""
 
     strategy: str
     folds: list[Fold]
-    oof_predictions: np.ndarray | None
+    oof_predictions: Any
     model: keras.Model
     final_history: dict[str, list[float]]
     final_model: str
     strategy_name: str
     final_fit_idx: np.ndarray
+    x: Any = None
+    y: Any = None
 
 
-def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: np.ndarray,
-          y: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray, seed: int,
-          distribution: Any) -> tuple[keras.Model, dict[str, Any]]:
-    """Seed, build and compile a fresh model under the `distribution` strategy, and fit it on
-    `fit_idx`; `val_idx` (may be empty) serves for validation curves and early stopping only."""
+def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: Any,
+          fit_idx: np.ndarray, val_idx: np.ndarray, seed: int, distribution: Any,
+          checkpoint: UnitCheckpoint | None = None) -> tuple[keras.Model, training.Fitted]:
+    """Seed, build a fresh model under the `distribution` strategy and train it through the
+    spec's phases on `fit_idx`; `val_idx` (may be empty) serves for validation curves and
+    early stopping only. With a `checkpoint`, training continues from its last epoch."""
     training.set_seed(seed)
-    x_fit, y_fit = x[fit_idx], y[fit_idx]
-    held_out = (x[val_idx], y[val_idx]) if len(val_idx) else None
+    x_fit, y_fit = structure.take(x, fit_idx), structure.take(y, fit_idx)
+    held_out = (structure.take(x, val_idx), structure.take(y, val_idx)) if len(val_idx) else None
+    task = tasks.get(spec.task).bind(dataset)
     with distribution.scope():
         model, data_args = build_model(spec, dataset, x_fit, y_fit)
-        _compile(model, spec, len(x_fit), tasks.get(spec.task).loss(data_args))
-    t = spec.training
-    fitted = training.fit(model, (x_fit, y_fit), held_out, t.epochs, t.batch_size,
-                          t.learning_rate, t.early_stopping, options.verbose, options.callbacks,
-                          t.max_minutes)
+    steps = max(math.ceil(len(fit_idx) / spec.training.batch_size), 1)
+
+    def compile_phase(phase):
+        with distribution.scope():
+            optimizers = training.phase_optimizers(spec.training, task.optimizer_roles, phase,
+                                                   steps)
+            task.compile(model, optimizers, data_args)
+            training.build_optimizers(model, optimizers)
+        return optimizers
+
+    fitted = training.fit_phases(model, compile_phase, (x_fit, y_fit), held_out, spec.training,
+                                 task.monitor, seed, options.verbose, options.callbacks,
+                                 checkpoint)
     return model, fitted
+
+
+def _rebuilt(spec: PipelineSpec, dataset: Dataset, x: Any, y: Any, fit_idx: np.ndarray,
+             seed: int, arrays: dict[str, np.ndarray], distribution: Any) -> keras.Model:
+    """A finished unit's model, rebuilt and given its recorded weights."""
+    training.set_seed(seed)
+    with distribution.scope():
+        model, _ = build_model(spec, dataset, structure.take(x, fit_idx),
+                               structure.take(y, fit_idx))
+    UnitCheckpoint.restore(model, None, arrays)
+    return model
 
 
 def _better(candidate: dict[str, Any], incumbent: dict[str, Any] | None, metric: str) -> bool:
@@ -198,20 +207,83 @@ def _better(candidate: dict[str, Any], incumbent: dict[str, Any] | None, metric:
 
 def _refit_spec(spec: PipelineSpec, folds: list[Fold]) -> tuple[PipelineSpec, int]:
     """The spec for the refit on all training data. With early stopping there is no validation
-    left to stop on, so the refit trains for the median of the folds' best epochs."""
-    epochs = spec.training.epochs
-    best_epochs = [int(np.argmin(f.history["val_loss"])) + 1 for f in folds
-                   if f.history.get("val_loss")]
-    if spec.training.early_stopping and best_epochs:
-        epochs = max(int(np.median(best_epochs)), 1)
-    training_config = dataclasses.replace(spec.training, epochs=epochs, early_stopping=None)
-    return dataclasses.replace(spec, training=training_config), epochs
+    left to stop on, so each phase of the refit trains for the median of the epochs the folds
+    kept in it."""
+    plan = spec.training.plan()
+    lengths = [phase.epochs for phase in plan]
+    if spec.training.early_stopping:
+        for p in range(len(plan)):
+            kept = [f.kept_epochs[p] for f in folds
+                    if len(f.kept_epochs) > p and f.kept_epochs[p]]
+            if kept:
+                lengths[p] = max(int(np.median(kept)), 1)
+    changes: dict[str, Any] = {"early_stopping": None}
+    if spec.training.phases:
+        changes["phases"] = tuple(dataclasses.replace(phase, epochs=n)
+                                  for phase, n in zip(plan, lengths))
+    else:
+        changes["epochs"] = lengths[0]
+    training_config = dataclasses.replace(spec.training, **changes)
+    return dataclasses.replace(spec, training=training_config), sum(lengths)
 
 
-def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) -> CrossValidation:
+def _kept(model: keras.Model):
+    def kept() -> keras.Model:
+        return model
+    return kept
+
+
+def _unit(run_dir: Path | None, name: str) -> UnitCheckpoint | None:
+    return None if run_dir is None else UnitCheckpoint(run_dir / CHECKPOINTS / name)
+
+
+def _trained_fold(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: Any,
+                  index: int, fit_idx: np.ndarray, val_idx: np.ndarray, distribution: Any,
+                  run_dir: Path | None) -> tuple[Fold, Any, Any]:
+    """One fold trained (or taken from its finished record), with its validation predictions
+    and a function that returns its model (rebuilt, for a fold finished before a resume)."""
+    task = tasks.get(spec.task).bind(dataset)
+    unit, seed = _unit(run_dir, f"fold-{index + 1}"), options.seed + index
+    finished = unit.finished() if unit else None
+    if finished:
+        record, arrays = finished
+        if record["val_hash"] != structure.fingerprint(val_idx):
+            raise ConfigError(f"fold {index + 1} of the resumed run validates other samples than "
+                              "it did; the split changed, so start a new run.")
+        fitted = training.Fitted(**record["fitted"])
+        named = outputs_of(arrays)
+        predictions = structure.from_named(named, "predictions") if named else None
+        scores = record["metrics"]
+
+        def model() -> keras.Model:
+            return _rebuilt(spec, dataset, x, y, fit_idx, seed, arrays, distribution)
+    else:
+        trained, fitted = train(spec, options, dataset, x, y, fit_idx, val_idx, seed,
+                                distribution, unit)
+        model = _kept(trained)
+        predictions, scores = None, {}
+        if len(val_idx):
+            x_val = structure.take(x, val_idx)
+            predictions = task.predict(trained, x_val)
+            fit = FitPart(x, y, fit_idx, lambda inputs: task.predict(trained, inputs))
+            scores = task.evaluate(structure.take(y, val_idx), predictions, x_val, fit=fit)
+        if unit:
+            unit.finish(trained, {"fitted": fitted.as_dict(), "metrics": scores,
+                                "val_hash": structure.fingerprint(val_idx)},
+                        structure.named_arrays(predictions, "predictions")
+                        if predictions is not None else {})
+    fold = Fold(index, fit_idx, val_idx, fitted.history, fitted.epoch_seconds, scores,
+                fitted.phase_epochs, fitted.kept_epochs)
+    return fold, predictions, model
+
+
+def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
+                   run_dir: Path | None = None) -> CrossValidation:
     """Train one fresh model per split of the training data (seeded per fold), keep each fold's
     history, validation metrics and out-of-fold predictions, then pick the model for the test
-    set: the only fold's, the best fold's, or a refit on all training data (spec.final_model)."""
+    set: the only fold's, the best fold's, or a refit on all training data (spec.final_model).
+    With a `run_dir`, every fold checkpoints there, and finished folds are not trained again.
+    """
     strategy = validation.parse(spec.validation, seed=options.seed)
     task = tasks.get(spec.task).bind(dataset)
     x = kdl_data.as_model_input(spec.data_kind, dataset.x_train)
@@ -220,26 +292,22 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) ->
         validation.check_window_gap(strategy, int(dataset.extra["horizon"]))
     labels = (dataset.validation_fold if getattr(strategy, "uses_validation_fold", False)
               else dataset.groups)
-    splits = list(strategy.split(x, y, labels))
+    splits = list(strategy.split(x, task.strata(y), labels))
     distribution = training.make_strategy(options.strategy)  # one for every fold and the refit
     folds: list[Fold] = []
-    oof: np.ndarray | None = None
+    oof: Any = None
     best_model, best_scores, best_history, best_fit = None, None, {}, np.arange(0)
     for index, (fit_idx, val_idx) in enumerate(splits):
-        model, fitted = train(spec, options, dataset, x, y, fit_idx, val_idx,
-                              seed=options.seed + index, distribution=distribution)
-        scores: dict[str, Any] = {}
-        if len(val_idx):
-            predictions = model.predict(x[val_idx], batch_size=1024, verbose=0)
+        fold, predictions, model = _trained_fold(spec, options, dataset, x, y, index, fit_idx,
+                                                 val_idx, distribution, run_dir)
+        if predictions is not None:
             if oof is None:
-                oof = np.full((len(x), *predictions.shape[1:]), np.nan, dtype=np.float32)
-            oof[val_idx] = predictions
-            scores = task.evaluate(y[val_idx], predictions, x[val_idx])
-        folds.append(Fold(index, fit_idx, val_idx, fitted["history"], fitted["epoch_seconds"],
-                          scores))
+                oof = structure.empty_like(predictions, structure.length(x))
+            structure.assign(oof, val_idx, predictions)
+        folds.append(fold)
         if len(splits) == 1 or (spec.final_model == "best_fold"
-                                and _better(scores, best_scores, spec.optimizing_metric)):
-            best_model, best_scores, best_history = model, scores, fitted["history"]
+                                and _better(fold.metrics, best_scores, spec.optimizing_metric)):
+            best_model, best_scores, best_history = model, fold.metrics, fold.history
             best_fit = fit_idx
     if len(splits) == 1:
         final = "the only split's model"
@@ -247,16 +315,20 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset) ->
         final = f"best fold by validation {spec.optimizing_metric}"
     else:
         refit_spec, epochs = _refit_spec(spec, folds)
-        best_model, fitted = train(refit_spec, options, dataset, x, y, np.arange(len(x)),
-                                   np.arange(0), seed=options.seed, distribution=distribution)
-        best_history, best_fit = fitted["history"], np.arange(len(x))
+        everything = np.arange(structure.length(x))
+        best_model, fitted = train(refit_spec, options, dataset, x, y, everything, np.arange(0),
+                                   seed=options.seed, distribution=distribution,
+                                   checkpoint=_unit(run_dir, "refit"))
+        best_history, best_fit = fitted.history, everything
         final = f"refit on all training data ({epochs} epochs)"
+    if not isinstance(best_model, keras.Model):
+        best_model = best_model()
     return CrossValidation(strategy.describe(), folds, oof, best_model, best_history, final,
-                           type(distribution).__name__, best_fit)
+                           type(distribution).__name__, best_fit, x, y)
 
 
 def publish(spec: PipelineSpec, options: RunOptions, dataset: Dataset, model: keras.Model,
-            report: Report, run_dir: Path) -> Path | None:
+            report: Report, run_dir: Path, serving: tasks.Serving) -> Path | None:
     """Export the model as the next version with its model card (unless export is off)."""
     base = _export_dir(spec, options)
     if base is None:
@@ -267,49 +339,110 @@ def publish(spec: PipelineSpec, options: RunOptions, dataset: Dataset, model: ke
             "test_metrics": {k: v for k, v in scores.items() if k != "confusion_matrix"},
             "data": report.data, "config": report.config, "run_dir": str(run_dir),
             **tasks.get(spec.task).serving_note(dataset)}
-    sample = kdl_data.as_model_input(spec.data_kind, dataset.x_test[:32])
-    return export.export_model(model, base, card, sample=sample,
-                               endpoints=tasks.get(spec.task).endpoints(model, dataset))
+    return export.export_model(model, base, card, sample=serving.sample,
+                               signatures=serving.functions)
+
+
+def _start(spec: PipelineSpec, options: RunOptions, overrides: dict[str, Any],
+           dataset: Dataset) -> Path:
+    """The run's folder: a new one with its run.json, or the interrupted run's own."""
+    fingerprint = structure.fingerprint((dataset.x_train, dataset.y_train))
+    if options.resume:
+        run_dir = Path(options.resume).resolve()
+        resume.check_same_run(run_dir, spec, fingerprint)
+        return run_dir
+    run_dir = _new_run_dir(options.runs_dir, spec.name)
+    resume.start(run_dir, spec, overrides, fingerprint)
+    return run_dir
+
+
+def _discard(run_dir: Path, root: str | Path) -> None:
+    """Remove a run that cannot resume, and the folders above it that it alone made."""
+    import shutil
+
+    shutil.rmtree(run_dir, ignore_errors=True)
+    root = Path(root).resolve()
+    for parent in run_dir.parents:
+        if not parent.is_relative_to(root):
+            break
+        try:
+            parent.rmdir()  # only when empty
+        except OSError:
+            break
+
+
+def _save_model(model: keras.Model, run_dir: Path) -> None:
+    """The final model as run_dir/model.keras (a base_model for later runs); a model Keras
+    cannot serialize is reported and the run goes on."""
+    import warnings
+
+    temporary = run_dir / f".{os.getpid()}-{MODEL_NAME}"
+    try:
+        model.save(temporary)
+    except Exception as err:  # noqa: BLE001 (the run's metrics must not be lost to this)
+        temporary.unlink(missing_ok=True)
+        warnings.warn(f"{run_dir / MODEL_NAME} was not written: {err}", stacklevel=2)
+        return
+    os.replace(temporary, run_dir / MODEL_NAME)
 
 
 def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     """Run one pipeline spec end to end with `overrides`; see PipelineSpec and RunOptions.
+    `resume=RUN_DIR` continues an interrupted run from its last finished epoch.
 
     Usage: run(spec, epochs=1, subset=1000, export=False, verbose=0)
     """
+    if overrides.get("resume"):
+        overrides = resume.resumed_overrides(overrides["resume"], spec, overrides)
     spec, options = resolve(spec, overrides)
+    _check_base_model(spec)
     started = time.perf_counter()
     dataset = load_data(spec, options)
     task = tasks.get(spec.task).bind(dataset)
     data_seconds = time.perf_counter() - started
-
-    cv = cross_validate(spec, options, dataset)
+    run_dir = _start(spec, options, overrides, dataset)
+    try:
+        cv = cross_validate(spec, options, dataset, run_dir)
+    except KdlError:
+        if not options.resume:
+            _discard(run_dir, options.runs_dir)
+        raise
+    except BaseException as err:
+        resume.mark_interrupted(run_dir)
+        if hasattr(err, "add_note"):
+            err.add_note(f"kdl: the run can continue: kdl run {spec.name} --resume {run_dir}")
+        raise
     model = cv.model
 
     evaluate_start = time.perf_counter()
     x_test = kdl_data.as_model_input(spec.data_kind, dataset.x_test)
-    predictions = model.predict(x_test, batch_size=1024, verbose=0)
-    scores = task.evaluate(dataset.y_test, predictions, x_test)
-    scores["latency_ms"] = export.latency_ms(model, x_test[:1])
+    predictions = task.predict(model, x_test)
+    fit = FitPart(cv.x, cv.y, cv.final_fit_idx, lambda inputs: task.predict(model, inputs))
+    scores = task.evaluate(dataset.y_test, predictions, x_test, fit=fit)
+    serving = task.serving(model, dataset, structure.head(x_test, 32))
+    scores["latency_ms"] = export.latency_ms(serving.functions["serve"], serving.sample)
     evaluate_seconds = time.perf_counter() - evaluate_start
 
-    run_dir = _new_run_dir(options.runs_dir, spec.name)
     histories = [fold.history for fold in cv.folds]
     labels = [f"fold {fold.index + 1}" for fold in cv.folds]
     if cv.final_model.startswith("refit"):
         histories.append(cv.final_history)
         labels.append("refit")
+    phase_epochs = cv.folds[0].phase_epochs if len(spec.training.plan()) > 1 else []
     plot_files = {"learning_curves": plots.learning_curves(
-        histories, run_dir / "learning_curves.png", labels).name}
+        histories, run_dir / "learning_curves.png", labels, phase_epochs).name}
     plot_files.update(task.plots(dataset.y_test, predictions, scores, dataset, run_dir))
     extras = task.extras(model, dataset, cv.final_fit_idx)
     if cv.oof_predictions is not None:
-        validated = ~np.isnan(cv.oof_predictions.reshape(len(cv.oof_predictions), -1)).any(1)
-        fold_of = np.full(len(dataset.y_train), -1)
+        first = structure.leaves(cv.oof_predictions)[0]
+        validated = ~np.isnan(first.reshape(len(first), -1)).any(1)
+        fold_of = np.full(structure.length(dataset.y_train), -1)
         for fold in cv.folds:
             fold_of[fold.val_idx] = fold.index
-        np.savez_compressed(run_dir / OOF_NAME, predictions=cv.oof_predictions,
-                            y=dataset.y_train, validated=validated, fold=fold_of)
+        np.savez_compressed(run_dir / OOF_NAME,
+                            **structure.named_arrays(cv.oof_predictions, "predictions"),
+                            **structure.named_arrays(dataset.y_train, "y"),
+                            validated=validated, fold=fold_of)
     fold_seconds = [sum(f.epoch_seconds) for f in cv.folds]
     report = Report(
         pipeline=spec.name,
@@ -335,8 +468,11 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         plots=plot_files,
         extras=extras,
     )
-    export_path = publish(spec, options, dataset, model, report, run_dir)
+    _save_model(model, run_dir)
+    export_path = publish(spec, options, dataset, model, report, run_dir, serving)
     report.export_path = None if export_path is None else str(export_path)
     report.write(run_dir)
+    discard(run_dir / CHECKPOINTS)
+    resume.finish(run_dir)
     return RunResult(model, cv.final_history, report, run_dir, export_path, spec, options,
                      cv.oof_predictions, cv.folds, dataset)

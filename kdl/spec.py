@@ -5,6 +5,9 @@ Usage:
     spec = PipelineSpec(name="my_mlp", family="dense", model="mlp", data="mnist",
                         model_params={"widths": (256,)}, training=Training(epochs=5))
     spec, options = resolve(spec, {"epochs": 1, "dropout": 0.3, "subset": 1000})
+
+    # transfer learning: the head alone, then everything at a tenth of the rate
+    Training(phases=(Phase(2, 3e-3, trainable="above:features"), Phase(3, 3e-4)))
 """
 
 from __future__ import annotations
@@ -24,9 +27,57 @@ FINAL_MODELS = ("refit", "best_fold")
 RUN_FIGURES = ("latency_ms", "fit_seconds", "parameters")
 
 
+TRAINABLE_FORMS = ("all", "above:<layer>", "from:<layer>")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One stage of training the same model, recompiled at its start: `epochs` at
+    `learning_rate` (None: the training's), with `trainable` one of "all", "above:<layer>"
+    (only the layers after the named one train: the named layer and everything before it are
+    frozen) or "from:<layer>" (the named layer and everything after it train). Frozen
+    batch-norm layers run in inference mode."""
+
+    epochs: int
+    learning_rate: float | None = None
+    trainable: str = "all"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ConfigError(f"a phase's epochs must be a positive integer; got "
+                              f"{self.epochs!r}.")
+        if self.learning_rate is not None and not (
+                isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
+            raise ConfigError(f"a phase's learning_rate must be a positive number or None; got "
+                              f"{self.learning_rate!r}.")
+        kind, _, layer = str(self.trainable).partition(":")
+        if not (self.trainable == "all" or (kind in ("above", "from") and layer)):
+            raise ConfigError(f"a phase's trainable must be one of {', '.join(TRAINABLE_FORMS)};"
+                              f" got {self.trainable!r}.")
+
+
+def as_phase(value: Any) -> Phase:
+    """A Phase from a Phase, a dict of its fields, or a tuple (epochs[, learning_rate[,
+    trainable]])."""
+    if isinstance(value, Phase):
+        return value
+    if isinstance(value, Mapping):
+        return Phase(**value)
+    if isinstance(value, (tuple, list)) and 1 <= len(value) <= 3:
+        return Phase(*value)
+    raise ConfigError(f"a phase is Phase(epochs, learning_rate, trainable), a dict of those or "
+                      f"a tuple (epochs, learning_rate, trainable); got {value!r}.")
+
+
 @dataclass(frozen=True)
 class Training:
-    """How to fit: epochs, batch size, optimizer, learning-rate schedule, early stopping."""
+    """How to fit: epochs, batch size, optimizer, learning-rate schedule, early stopping.
+
+    `phases` trains in stages (transfer learning); empty means one phase of `epochs` with
+    every layer trainable. `optimizers` sets a task's optimizer roles apart, e.g.
+    {"discriminator": {"learning_rate": 4e-4, "beta_1": 0.5}}; a role not named uses the
+    settings above, and any keyword of the Keras optimizer (beta_1, momentum, clipnorm) works.
+    """
 
     epochs: int = 10
     batch_size: int = 128
@@ -37,6 +88,12 @@ class Training:
     weight_decay: float = 0.0
     early_stopping: int | None = None
     max_minutes: float | None = None
+    phases: tuple[Phase, ...] = ()
+    optimizers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def plan(self) -> tuple[Phase, ...]:
+        """The phases to run: `phases`, or one phase of `epochs` with everything trainable."""
+        return tuple(self.phases) or (Phase(self.epochs),)
 
 
 @dataclass(frozen=True)
@@ -59,6 +116,7 @@ class PipelineSpec:
     optimizing_metric: str = "accuracy"
     satisficing: Mapping[str, tuple[str, float]] = field(default_factory=dict)
     expected: str = ""
+    base_model: str | None = None
 
     def __post_init__(self) -> None:
         models.get(self.model)
@@ -83,6 +141,11 @@ class PipelineSpec:
         if self.data_kind not in kdl_data.KINDS:
             raise unknown_name("data kind", self.data_kind, kdl_data.KINDS)
         _check_data_params(self, dict(self.data_params))
+        _check_training(self, task)
+        if self.base_model is not None and not models.accepts(self.model, "base_model"):
+            able = [name for name in models.BUILDERS if models.accepts(name, "base_model")]
+            raise ConfigError(f"model {self.model!r} cannot start from a trained model; builders "
+                              f"that take base_model: {', '.join(able) or 'none'}.")
 
 
 @dataclass(frozen=True)
@@ -100,13 +163,25 @@ class RunOptions:
     strategy: Any = None
     callbacks: tuple = ()
     runs_dir: str = "runs"
+    resume: str | None = None
 
 
 SPEC_KEYS = ("model", "validation", "final_model", "preprocessing", "optimizing_metric",
-             "satisficing", "data_kind")
+             "satisficing", "data_kind", "base_model")
 TRAINING_KEYS = tuple(f.name for f in dataclasses.fields(Training))
 OPTION_KEYS = tuple(f.name for f in dataclasses.fields(RunOptions))
 POSITIVE_INTS = ("epochs", "batch_size", "subset")
+
+
+def _check_training(spec: PipelineSpec, task: Any) -> None:
+    for phase in spec.training.phases:
+        if not isinstance(phase, Phase):
+            raise ConfigError(f"training.phases holds {phase!r}; use Phase(epochs, "
+                              "learning_rate, trainable).")
+    unknown = sorted(set(spec.training.optimizers) - set(task.optimizer_roles))
+    if unknown:
+        raise unknown_name(f"optimizer role of task {spec.task!r}", unknown[0],
+                           task.optimizer_roles)
 
 
 def _check_model_params(model: str, params: dict[str, Any]) -> None:
@@ -178,6 +253,12 @@ def resolve(spec: PipelineSpec, overrides: Mapping[str, Any]) -> tuple[PipelineS
             valid = sorted({*SPEC_KEYS, *TRAINING_KEYS, *OPTION_KEYS, *builder_keys,
                             *data_keys})
             raise unknown_name(f"override for pipeline {spec.name!r}", key, valid)
+    if "phases" in training_changes:
+        training_changes["phases"] = tuple(as_phase(p) for p in training_changes["phases"] or ())
+    phases = training_changes.get("phases", spec.training.phases)
+    if "epochs" in training_changes and phases:  # a quick run: every phase that long
+        training_changes["phases"] = tuple(dataclasses.replace(p, epochs=training_changes["epochs"])
+                                           for p in phases)
     new_spec = dataclasses.replace(
         spec, **spec_changes, model_params=params, data_params=data_params,
         training=dataclasses.replace(spec.training, **training_changes))
@@ -187,3 +268,15 @@ def resolve(spec: PipelineSpec, overrides: Mapping[str, Any]) -> tuple[PipelineS
 def as_dict(spec: PipelineSpec) -> dict[str, Any]:
     """A JSON-ready view of the spec for reports and model cards."""
     return dataclasses.asdict(spec)
+
+
+def from_dict(fields: Mapping[str, Any]) -> PipelineSpec:
+    """The spec `as_dict` (or a report's config) describes.
+
+    Usage: spec = from_dict(Report.load(run_dir).config["spec"])
+    """
+    fields = dict(fields)
+    training = dict(fields.pop("training", {}))
+    training["phases"] = tuple(as_phase(p) for p in training.get("phases", ()))
+    return PipelineSpec(**{**fields, "training": Training(**training),
+                           "model_params": dict(fields.get("model_params", {}))})

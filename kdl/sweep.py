@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
-from kdl import plots, runner
+from kdl import plots, runner, tasks
 from kdl.errors import ConfigError
 from kdl.metrics import greater_is_better
 from kdl.spec import PipelineSpec, resolve
@@ -48,11 +48,12 @@ def _last(history: Mapping[str, Sequence[float]], key: str) -> float | None:
 
 def _row(label: str, setting: Mapping[str, Any], result: runner.RunResult) -> dict[str, Any]:
     metric = result.spec.optimizing_metric
+    loss = tasks.get(result.spec.task).monitor[0]
     fold_history = result.report.folds[0]["history"] if result.report.folds else result.history
     return {"setting": label, **{k: str(v) for k, v in setting.items()},
             f"validation {metric}": _validation_score(result, metric),
-            "final train loss": _last(fold_history, "loss"),
-            "final validation loss": _last(fold_history, "val_loss"),
+            "final train loss": _last(fold_history, loss),
+            "final validation loss": _last(fold_history, f"val_{loss}"),
             f"test {metric}": result.metrics.get(metric),
             "fit seconds": result.report.timings.get("fit_seconds"),
             "run_dir": str(result.run_dir)}

@@ -1,26 +1,37 @@
-"""Fitting: seeding, optimizers and learning-rate schedules, callbacks, distribution strategy.
+"""Fitting: seeding, optimizers and learning-rate schedules, the distribution strategy, the
+callbacks every run has (divergence guard, time limit, early stopping, checkpoints), and the
+phase loop that trains one model through its training phases.
+
+Every epoch sees the training samples in an order drawn from (seed, epoch) alone, so a run
+resumed at epoch k sees the same batches an uninterrupted run would.
 
 Usage:
     set_seed(0)
     optimizer = make_optimizer("adam", 1e-3, schedule="cosine", total_steps=4000)
-    history = fit(model, (x, y), (x_val, y_val), epochs=5, batch_size=128)
+    fitted = fit_phases(model, compile_phase, (x, y), (x_val, y_val), spec.training,
+                        monitor=("loss",), seed=0)
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import numpy as np
 
+from kdl import phases, structure
+from kdl.checkpoint import UnitCheckpoint
 from kdl.errors import ConfigError, TrainingDivergedError, unknown_name
+from kdl.spec import Phase, Training
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad", "adamax", "lion")
 SCHEDULES = ("constant", "cosine")
 STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
+ROLE_SETTINGS = ("optimizer", "learning_rate", "schedule", "weight_decay")
 
 
 def set_seed(seed: int) -> None:
@@ -29,9 +40,10 @@ def set_seed(seed: int) -> None:
 
 
 def make_optimizer(name: str, learning_rate: float, schedule: str = "constant",
-                   total_steps: int = 0, warmup_steps: int = 0,
-                   weight_decay: float = 0.0) -> keras.optimizers.Optimizer:
-    """A Keras optimizer; `schedule="cosine"` warms up linearly then decays to zero.
+                   total_steps: int = 0, warmup_steps: int = 0, weight_decay: float = 0.0,
+                   **params: Any) -> keras.optimizers.Optimizer:
+    """A Keras optimizer; `schedule="cosine"` warms up linearly then decays to zero; `params`
+    go to the optimizer (beta_1, momentum, clipnorm, ...).
 
     Usage: make_optimizer("adamw", 3e-3, "cosine", total_steps=2000, warmup_steps=200)
     """
@@ -47,10 +59,32 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant",
             decay_steps=max(total_steps - warmup_steps, 1),
             warmup_target=learning_rate if warmup_steps else None,
             warmup_steps=warmup_steps)
-    options: dict[str, Any] = {"learning_rate": rate}
+    options: dict[str, Any] = {"learning_rate": rate, **params}
     if weight_decay:
         options["weight_decay"] = weight_decay
-    return keras.optimizers.get({"class_name": name, "config": options})
+    try:
+        return keras.optimizers.get({"class_name": name, "config": options})
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"optimizer {name!r} does not take {sorted(params)}: {err}") from err
+
+
+def phase_optimizers(config: Training, roles: Sequence[str], phase: Phase,
+                     steps_per_epoch: int) -> dict[str, keras.optimizers.Optimizer]:
+    """One fresh optimizer per role for `phase`: the training's settings, the phase's learning
+    rate, and the role's own settings from `config.optimizers` on top."""
+    made = {}
+    for role in roles:
+        own = dict(config.optimizers.get(role, {}))
+        settings = {"optimizer": config.optimizer,
+                    "learning_rate": phase.learning_rate or config.learning_rate,
+                    "schedule": config.schedule, "weight_decay": config.weight_decay}
+        settings.update({k: own.pop(k) for k in ROLE_SETTINGS if k in own})
+        made[role] = make_optimizer(
+            settings["optimizer"], settings["learning_rate"], settings["schedule"],
+            total_steps=steps_per_epoch * phase.epochs,
+            warmup_steps=int(config.warmup_epochs * steps_per_epoch),
+            weight_decay=settings["weight_decay"], **own)
+    return made
 
 
 def make_strategy(strategy: Any = None):
@@ -72,45 +106,80 @@ def make_strategy(strategy: Any = None):
                       f"{', '.join(STRATEGIES)}.")
 
 
-class RaiseOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stop training with TrainingDivergedError as soon as the batch loss is NaN or infinite."""
+def shuffled_batches(x: Any, y: Any, batch_size: int, seed: int, first_epoch: int,
+                     last_epoch: int):
+    """A tf.data.Dataset of the batches of epochs first_epoch .. last_epoch - 1, each epoch a
+    permutation of the samples drawn from (seed, epoch) alone (a partial last batch kept).
 
-    def __init__(self, learning_rate: float) -> None:
+    Usage: model.fit(shuffled_batches(x, y, 128, 0, 0, 5), epochs=5, steps_per_epoch=...)
+    """
+    import tensorflow as tf
+
+    n = structure.length(x)
+    full, partial = divmod(n, batch_size)
+
+    def batches_of_epoch(epoch):
+        noise = tf.random.stateless_uniform([n], seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
+        order = tf.argsort(noise)
+        batches = tf.data.Dataset.from_tensor_slices(
+            tf.reshape(order[:full * batch_size], [full, batch_size]))
+        if partial:
+            batches = batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size:]))
+        return batches
+
+    indices = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(batches_of_epoch)
+    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+
+    def gather(index, arrays):
+        return tf.nest.map_structure(lambda a: tf.gather(a, index, axis=0), arrays)
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return (tf.data.Dataset.zip((indices, data)).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+            .with_options(options).prefetch(tf.data.AUTOTUNE))
+
+
+class RaiseOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop training with TrainingDivergedError as soon as a monitored batch loss is NaN or
+    infinite; a model that logs none of the monitored names is a ConfigError, so the guard
+    never switches off unseen."""
+
+    def __init__(self, learning_rate: float, monitor: Sequence[str] = ("loss",)) -> None:
         super().__init__()
         self.learning_rate = learning_rate
+        self.monitor = tuple(monitor)
         self.epoch = 0
+        self.checked = False
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self.epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs=None) -> None:
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            raise TrainingDivergedError(
-                f"training loss became {float(loss)} at epoch {self.epoch + 1}, batch {batch + 1}; "
-                f"the run diverged. Lower learning_rate (it was {self.learning_rate:g}) or check "
-                "the data for NaN or infinite values.")
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Record the wall time of each epoch (seconds) for the report."""
-
-    def on_train_begin(self, logs=None) -> None:
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch: int, logs=None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
-        self.seconds.append(time.perf_counter() - self._start)
+        logs = logs or {}
+        if not self.checked:
+            if not any(name in logs for name in self.monitor):
+                raise ConfigError(
+                    f"the task watches {', '.join(self.monitor)} for divergence, but the model "
+                    f"logs {', '.join(sorted(logs)) or 'nothing'}; name the model's losses in "
+                    "the task's `monitor`.")
+            self.checked = True
+        for name in self.monitor:
+            value = logs.get(name)
+            if value is not None and not math.isfinite(float(value)):
+                label = "loss" if name == "loss" else f"loss {name!r}"
+                raise TrainingDivergedError(
+                    f"training {label} became {float(value)} at epoch {self.epoch + 1}, batch "
+                    f"{batch + 1}; the run diverged. Lower learning_rate (it was "
+                    f"{self.learning_rate:g}) or check the data for NaN or infinite values.")
 
 
 class TimeLimit(keras.callbacks.Callback):
-    """Stop training at the first batch that ends after `minutes` of training."""
+    """Stop training at the first batch that ends after `seconds` of training in all (the
+    budget a resumed run has left)."""
 
-    def __init__(self, minutes: float) -> None:
+    def __init__(self, seconds: float) -> None:
         super().__init__()
-        self.seconds = 60.0 * minutes
+        self.seconds = seconds
         self.stopped_early = False
 
     def on_train_begin(self, logs=None) -> None:
@@ -122,28 +191,150 @@ class TimeLimit(keras.callbacks.Callback):
             self.stopped_early = True
 
 
-def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
-        validation: tuple[np.ndarray, np.ndarray] | None, epochs: int, batch_size: int,
-        learning_rate: float, early_stopping: int | None = None, verbose: Any = "auto",
-        callbacks: Sequence[keras.callbacks.Callback] = (),
-        max_minutes: float | None = None) -> dict[str, Any]:
-    """Fit a compiled model; returns {"history": per-epoch metrics, "epoch_seconds": [...]}.
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras early stopping (best weights restored) that a resumed run can put back in the
+    state it had, and that refuses a monitored value the model does not log."""
 
-    Early stopping (patience in epochs) watches the validation loss and restores the best weights.
-    `max_minutes` stops training once that much time has passed (the epoch in progress ends).
-    Usage: fit(model, (x, y), (xv, yv), epochs=3, batch_size=128, learning_rate=1e-3)
+    def __init__(self, monitor: str, patience: int, resumed: dict[str, Any] | None = None,
+                 best_weights: list[np.ndarray] | None = None) -> None:
+        super().__init__(monitor=monitor, patience=patience, restore_best_weights=True)
+        self._resumed, self._resumed_weights = resumed, best_weights
+
+    def on_train_begin(self, logs=None) -> None:
+        super().on_train_begin(logs)
+        if self._resumed:
+            self.wait = self._resumed["wait"]
+            self.best = self._resumed["best"]
+            self.best_epoch = self._resumed["best_epoch"]
+            self.best_weights = self._resumed_weights
+
+    def get_monitor_value(self, logs):
+        if self.monitor not in (logs or {}):
+            raise ConfigError(f"early stopping watches {self.monitor!r}, which the model does "
+                              f"not log (it logs {', '.join(sorted(logs or {}))}).")
+        return super().get_monitor_value(logs)
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint keeps of it (the best weights are saved beside)."""
+        best = None if self.best is None else float(self.best)
+        return {"wait": self.wait, "best": best, "best_epoch": self.best_epoch}
+
+
+@dataclass
+class Fitted:
+    """What training a unit produced: per-epoch metrics and seconds, and per phase the epochs
+    run and the epoch early stopping kept (1-based within the phase, None without it)."""
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epoch_seconds: list[float] = field(default_factory=list)
+    phase_epochs: list[int] = field(default_factory=list)
+    kept_epochs: list[int | None] = field(default_factory=list)
+    stopped_by_time: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"history": self.history, "epoch_seconds": self.epoch_seconds,
+                "phase_epochs": self.phase_epochs, "kept_epochs": self.kept_epochs,
+                "stopped_by_time": self.stopped_by_time}
+
+
+class Recorder(keras.callbacks.Callback):
+    """Record each epoch's metrics and seconds into `fitted` and write the unit's checkpoint."""
+
+    def __init__(self, fitted: Fitted, save: Callable[[int], None] | None) -> None:
+        super().__init__()
+        self.fitted, self.save = fitted, save
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        self.fitted.epoch_seconds.append(round(time.perf_counter() - self._start, 3))
+        for key, value in (logs or {}).items():
+            self.fitted.history.setdefault(key, []).append(float(value))
+        if self.save is not None:
+            self.save(epoch)
+
+
+def build_optimizers(model: keras.Model, optimizers: dict[str, Any]) -> None:
+    """Create every optimizer's variables now (a checkpoint restores into them); the model's
+    own optimizer is built on its trainable variables, others must be built by the task."""
+    for role, optimizer in optimizers.items():
+        if optimizer.built:
+            continue
+        if optimizer is getattr(model, "optimizer", None):
+            optimizer.build(model.trainable_variables)
+        else:
+            raise ConfigError(f"optimizer {role!r} was not built by the task's compile; build "
+                              "every optimizer on its variables there (optimizer.build(...)) "
+                              "so its state can be checkpointed.")
+
+
+def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, Any]],
+               data: tuple[Any, Any], held_out: tuple[Any, Any] | None, config: Training,
+               monitor: Sequence[str] = ("loss",), seed: int = 0, verbose: Any = "auto",
+               callbacks: Sequence[keras.callbacks.Callback] = (),
+               checkpoint: UnitCheckpoint | None = None) -> Fitted:
+    """Train `model` through `config.plan()`: per phase, set what is trainable, compile with
+    fresh optimizers (`compile_phase(phase)` compiles, builds and returns them by role) and
+    fit. With a
+    `checkpoint`, every epoch is saved and a saved unit continues from its last epoch.
+
+    Early stopping (patience in epochs, per phase) watches `val_<monitor[0]>` and restores
+    the best weights; `config.max_minutes` stops all training once that much time has passed.
+    Usage: fit_phases(model, compile_phase, (x, y), (xv, yv), Training(epochs=3))
     """
-    timer = EpochTimer()
-    all_callbacks = [RaiseOnNonFiniteLoss(learning_rate), timer, *callbacks]
-    if max_minutes:
-        all_callbacks.append(TimeLimit(max_minutes))
-    has_validation = validation is not None and len(validation[0]) > 0
-    if early_stopping and has_validation:
-        all_callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=early_stopping, restore_best_weights=True))
-    result = model.fit(
-        train[0], train[1], batch_size=batch_size, epochs=epochs,
-        validation_data=validation if has_validation else None,
-        callbacks=all_callbacks, verbose=verbose, shuffle=True)
-    history = {k: [float(v) for v in values] for k, values in result.history.items()}
-    return {"history": history, "epoch_seconds": [round(s, 3) for s in timer.seconds]}
+    saved = checkpoint.load() if checkpoint else None
+    state, arrays = saved if saved else ({}, {})
+    fitted = Fitted(**state.get("fitted", {})) if saved else Fitted()
+    steps = max(math.ceil(structure.length(data[0]) / config.batch_size), 1)
+    has_validation = held_out is not None and structure.length(held_out[0]) > 0
+    budget = 60.0 * config.max_minutes if config.max_minutes else None
+    start, restored = 0, False
+    for index, phase in enumerate(config.plan()):
+        if saved and index < state["phase"]:
+            start += fitted.phase_epochs[index]
+            continue
+        if fitted.stopped_by_time:
+            break
+        phases.set_trainable(model, phase.trainable)
+        optimizers = compile_phase(phase)
+        done, resumed_stopping, best = 0, None, None
+        if saved and index == state["phase"]:
+            done = state["phase_epoch"]
+            UnitCheckpoint.restore(model, optimizers if done else None, arrays)
+            resumed_stopping = state.get("early_stopping")
+            best, restored = UnitCheckpoint.best_weights(arrays), True
+        guard = RaiseOnNonFiniteLoss(phase.learning_rate or config.learning_rate, monitor)
+        stopping = (ResumableEarlyStopping(f"val_{monitor[0]}", config.early_stopping,
+                                           resumed_stopping, best)
+                    if config.early_stopping and has_validation else None)
+        limit = TimeLimit(budget - sum(fitted.epoch_seconds)) if budget else None
+
+        def save(epoch: int, index=index, start=start, optimizers=optimizers,
+                 stopping=stopping) -> None:
+            if checkpoint is not None:
+                checkpoint.save(model, optimizers, {
+                    "phase": index, "phase_epoch": epoch + 1 - start, "fitted": fitted.as_dict(),
+                    "early_stopping": stopping.state() if stopping else None},
+                    stopping.best_weights if stopping else None)
+
+        if done < phase.epochs:
+            model.fit(shuffled_batches(*data, config.batch_size, seed, start + done,
+                                       start + phase.epochs),
+                      epochs=start + phase.epochs, initial_epoch=start + done,
+                      steps_per_epoch=steps, validation_data=held_out if has_validation else None,
+                      validation_batch_size=config.batch_size, verbose=verbose, shuffle=False,
+                      callbacks=[guard, *[c for c in (stopping, limit) if c],
+                                 Recorder(fitted, save), *callbacks])
+        run_epochs = len(fitted.epoch_seconds) - start
+        fitted.phase_epochs.append(run_epochs)
+        fitted.kept_epochs.append(stopping.best_epoch + 1 - start
+                                  if stopping and stopping.best_weights is not None else None)
+        fitted.stopped_by_time = bool(limit and limit.stopped_early)
+        start += run_epochs
+        if checkpoint is not None:  # the phase is over: the next starts from these weights
+            checkpoint.save(model, {}, {"phase": index + 1, "phase_epoch": 0,
+                                        "fitted": fitted.as_dict(), "early_stopping": None})
+    if saved and not restored:  # every phase was over before the interruption
+        UnitCheckpoint.restore(model, None, arrays)
+    return fitted

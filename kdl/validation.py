@@ -30,6 +30,7 @@ import numpy as np
 from sklearn import model_selection as ms
 from sklearn.utils.multiclass import type_of_target
 
+from kdl import structure
 from kdl.errors import ConfigError
 
 MAX_SPLITS = 1000  # more trainings than this is almost always a mistake (LOO on a big dataset)
@@ -67,7 +68,7 @@ class Strategy:
 
     def check(self, x, y=None, groups=None) -> None:
         """Raise ConfigError when this strategy cannot apply to this data."""
-        n = len(x)
+        n = structure.length(x)
         if self.needs_groups:
             if groups is None:
                 raise ConfigError(f"{self.describe()} splits by group: pass groups (a column or "
@@ -100,7 +101,7 @@ class Strategy:
     def split(self, x, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (train indices, validation indices) after checking the strategy applies."""
         self.check(x, y, groups)
-        placeholder = np.zeros(len(x))
+        placeholder = np.zeros(structure.length(x))
         yield from self.splitter.split(placeholder, y if self.stratified else None,
                                        groups if self.needs_groups else None)
 
@@ -118,7 +119,7 @@ class NoValidation:
         return 1
 
     def split(self, x, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        yield np.arange(len(x)), np.arange(0)
+        yield np.arange(structure.length(x)), np.arange(0)
 
     def describe(self) -> str:
         return "none"
@@ -187,7 +188,7 @@ class Holdout:
                       and np.unique(y, return_counts=True)[1].min() >= 2)
         splitter_class = ms.StratifiedShuffleSplit if stratified else ms.ShuffleSplit
         splitter = splitter_class(n_splits=1, test_size=self.fraction, random_state=self.seed)
-        yield from splitter.split(np.zeros(len(x)), y if stratified else None)
+        yield from splitter.split(np.zeros(structure.length(x)), y if stratified else None)
 
     def describe(self) -> str:
         return f"holdout:{self.fraction:g}"
@@ -263,7 +264,7 @@ class SlidingWindowSplit:
         return self.n_splits
 
     def split(self, x, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        yield from self._splitter(len(x)).split(x)
+        yield from self._splitter(structure.length(x)).split(np.zeros(structure.length(x)))
 
 
 def _samples(text: str, what: str) -> int | None:

@@ -85,7 +85,8 @@ def list() -> pd.DataFrame:  # noqa: A001  (the public name the README promises)
         spec = get(name)
         rows.append({"pipeline": name, "family": spec.family,
                      "data": spec.data or f"yours ({spec.data_kind})", "model": spec.model,
-                     "epochs": spec.training.epochs, "expected": spec.expected})
+                     "epochs": sum(p.epochs for p in spec.training.plan()),
+                     "expected": spec.expected})
     return pd.DataFrame(rows).set_index("pipeline")
 
 

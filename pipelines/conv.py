@@ -1,12 +1,13 @@
-"""Conv-family pipelines: the lecture MNIST convnet, kdl's tuned convnet, Fashion-MNIST, and an
-image classifier for your own images.
+"""Conv-family pipelines: the lecture MNIST convnet, kdl's tuned convnet, Fashion-MNIST, transfer
+learning from a trained convnet, and an image classifier for your own images.
 
 Usage:
     pipelines.run("mnist_convnet")
+    pipelines.run("fashion_mnist_transfer", base_model="runs/mnist_convnet/20261202-101500")
     pipelines.run("image_classifier", data=(images, labels))
 """
 
-from kdl.spec import PipelineSpec, Training
+from kdl.spec import Phase, PipelineSpec, Training
 from pipelines.registry import register
 
 register(
@@ -45,6 +46,24 @@ register(
         training=Training(epochs=15, batch_size=128, optimizer="adam", learning_rate=2e-3,
                           schedule="cosine", warmup_epochs=1),
         expected="test accuracy about 93%",
+    ),
+    PipelineSpec(
+        name="fashion_mnist_transfer",
+        family="conv",
+        description="Transfer learning: a trained MNIST convnet's convolutional features "
+                    "(cut at its flatten layer; base_model: by default the latest mnist_convnet "
+                    "export, so run mnist_convnet first) under a new head for Fashion-MNIST; "
+                    "the head alone first, then every layer at a third of the rate.",
+        data="fashion_mnist",
+        model="transfer",
+        base_model="saved_models/mnist_convnet",
+        model_params={"cut_layer": "flatten", "head_units": (128,), "dropout": 0.3},
+        training=Training(batch_size=128, optimizer="adam", learning_rate=3e-3,
+                          schedule="cosine",
+                          phases=(Phase(2, 3e-3, trainable="above:features"),
+                                  Phase(4, 1e-3, trainable="all"))),
+        expected="with 1,000 labels 77.7% (the same net from scratch 71.6%); all labels 90.4% "
+                 "(from scratch 91.6%)",
     ),
     PipelineSpec(
         name="image_classifier",

@@ -1,4 +1,6 @@
 """The container every loader returns: train/test arrays plus the metadata later steps need.
+Inputs and targets are one array or a dict / tuple of arrays with one row per sample
+(kdl.structure); `head` slices them all together.
 
 Usage:
     ds = kdl.data.load("mnist")
@@ -13,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from kdl import structure
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -20,10 +24,10 @@ class Dataset:
 
     name: str
     task: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
+    x_train: Any
+    y_train: Any
+    x_test: Any
+    y_test: Any
     class_names: tuple[str, ...] = ()
     feature_names: tuple[str, ...] = ()
     groups: np.ndarray | None = None
@@ -33,9 +37,9 @@ class Dataset:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def input_shape(self) -> tuple[int, ...]:
-        """Shape of one input sample, e.g. (28, 28, 1)."""
-        return tuple(int(d) for d in self.x_train.shape[1:])
+    def input_shape(self) -> Any:
+        """Shape of one input sample, e.g. (28, 28, 1); a dict of shapes for dict inputs."""
+        return structure.shapes(self.x_train)
 
     def head(self, n: int) -> Dataset:
         """The same dataset with only the first `n` training samples (the test set is kept whole).
@@ -45,8 +49,8 @@ class Dataset:
         cut = slice(0, int(n))
         return dataclasses.replace(
             self,
-            x_train=self.x_train[cut],
-            y_train=self.y_train[cut],
+            x_train=structure.take(self.x_train, cut),
+            y_train=structure.take(self.y_train, cut),
             groups=None if self.groups is None else self.groups[cut],
             time_index=None if self.time_index is None else self.time_index[cut],
             validation_fold=(None if self.validation_fold is None
@@ -59,12 +63,15 @@ class Dataset:
             "name": self.name,
             "task": self.task,
             "source": self.source,
-            "n_train": int(len(self.x_train)),
-            "n_test": int(len(self.x_test)),
-            "input_shape": list(self.input_shape),
-            "input_dtype": str(self.x_train.dtype),
+            "n_train": structure.length(self.x_train),
+            "n_test": structure.length(self.x_test),
+            "input_shape": structure.map_arrays(lambda x: [int(d) for d in np.shape(x)[1:]],
+                                                self.x_train),
+            "input_dtype": structure.dtypes(self.x_train),
         }
-        if self.class_names:
+        if structure.is_structured(self.y_train):
+            info["target_shape"] = structure.describe_shapes(self.y_train)
+        elif self.class_names:
             info["class_names"] = list(self.class_names)
             counts = np.bincount(np.ravel(self.y_train).astype(int),
                                  minlength=len(self.class_names))

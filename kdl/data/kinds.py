@@ -1,19 +1,23 @@
 """Data kinds: what one model input is, the name and dtype it is served under, and the
-parameters the data step takes for the user's own data of that kind.
+parameters the data step takes for the user's own data of that kind. A structured input (a
+dict of arrays) gives each key its own dtype; the fitted preprocessing applies to the key
+named `input_name`, the others pass as they are.
 
 Usage:
     KINDS["ratings"].dtype          # 'int64': raw (user id, item id) pairs
     as_model_input("image", x)      # float32 array for the model
+    register(DataKind("image_and_label", "image", {"image": "float32", "label": "int32"}, ...))
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from kdl.errors import unknown_name
+from kdl.errors import ConfigError, unknown_name
 
 
 @dataclass(frozen=True)
@@ -22,10 +26,17 @@ class DataKind:
 
     name: str
     input_name: str
-    dtype: str
+    dtype: str | Mapping[str, str]
     description: str
     parameters: dict[str, Any] = field(default_factory=dict)
     variable_length: bool = False
+
+    def dtype_of(self, key: str | None = None) -> str | None:
+        """The dtype of the input `key` of a structured input (None: keep the data's own), or
+        of the one array."""
+        if isinstance(self.dtype, Mapping):
+            return self.dtype.get(key) if key is not None else self.dtype.get(self.input_name)
+        return self.dtype
 
 
 KINDS: dict[str, DataKind] = {kind.name: kind for kind in (
@@ -40,6 +51,14 @@ KINDS: dict[str, DataKind] = {kind.name: kind for kind in (
 )}
 
 
+def register(data_kind: DataKind) -> DataKind:
+    """Add a data kind (a family with inputs of its own shape or dtypes)."""
+    if data_kind.name in KINDS and KINDS[data_kind.name] != data_kind:
+        raise ConfigError(f"data kind {data_kind.name!r} is already registered.")
+    KINDS[data_kind.name] = data_kind
+    return data_kind
+
+
 def kind(name: str) -> DataKind:
     """The data kind called `name`; an unknown name lists the known ones."""
     if name not in KINDS:
@@ -52,6 +71,18 @@ def kind_parameters(name: str) -> dict[str, Any]:
     return dict(kind(name).parameters)
 
 
-def as_model_input(name: str, x: np.ndarray) -> np.ndarray:
-    """`x` in the dtype a model of kind `name` takes (float32 images, int64 ids, ...)."""
-    return np.asarray(x).astype(kind(name).dtype, copy=False)
+def as_model_input(name: str, x: Any) -> Any:
+    """`x` in the dtypes a model of kind `name` takes (float32 images, int64 ids, ...); a dict
+    of arrays is cast key by key.
+
+    Usage: as_model_input("image", images_uint8).dtype  # float32
+    """
+    data_kind = kind(name)
+    if isinstance(x, dict):
+        return {key: _cast(value, data_kind.dtype_of(key)) for key, value in x.items()}
+    return _cast(x, data_kind.dtype_of())
+
+
+def _cast(x: Any, dtype: str | None) -> np.ndarray:
+    x = np.asarray(x)
+    return x if dtype is None else x.astype(dtype, copy=False)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
+from kdl import structure
 from kdl.data.dataset import Dataset
 from kdl.data.kinds import kind as data_kind
 from kdl.data.kinds import kind_parameters
@@ -70,7 +71,9 @@ def _as_xy(data: Any, target: str | None,
     if type(data).__module__.startswith("tensorflow") and hasattr(data, "as_numpy_iterator"):
         return (*_from_tf_dataset(data), ())
     if isinstance(data, tuple) and len(data) == 2:
-        return np.asarray(data[0]), np.asarray(data[1]), ()
+        x = ({key: np.asarray(value) for key, value in data[0].items()}
+             if isinstance(data[0], dict) else np.asarray(data[0]))
+        return x, np.asarray(data[1]), ()
     raise ConfigError(f"cannot use data of type {type(data).__name__}; pass {ACCEPTED}.")
 
 
@@ -89,10 +92,11 @@ def _split_parts(data: Any) -> tuple[Any, Any | None]:
     return data, None
 
 
-def _shape_inputs(x: np.ndarray, kind: str) -> np.ndarray:
+def _shape_inputs(x: Any, kind: str) -> Any:
+    if isinstance(x, dict):  # a structured input: each array checked, kept as it is
+        return {key: _checked(np.asarray(value), key) for key, value in x.items()}
     x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
-        raise ConfigError(f"inputs must be numeric; got dtype {x.dtype}.")
+    x = _checked(x)
     if kind == "image":
         if x.ndim == 3:
             x = x[..., None]
@@ -101,11 +105,19 @@ def _shape_inputs(x: np.ndarray, kind: str) -> np.ndarray:
                 f"image inputs must have shape (N, H, W) or (N, H, W, C); got {x.shape}.")
     elif kind == "tabular" and x.ndim != 2:
         raise ConfigError(f"tabular inputs must have shape (N, features); got {x.shape}.")
+    return x.astype(np.float32) if x.dtype != np.uint8 else x
+
+
+def _checked(x: np.ndarray, key: str | None = None) -> np.ndarray:
+    """`x` if it is numeric and finite; a ConfigError naming the input otherwise."""
+    what = "inputs" if key is None else f"input {key!r}"
+    if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
+        raise ConfigError(f"{what} must be numeric; got dtype {x.dtype}.")
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
         bad = int((~np.isfinite(x)).sum())
-        raise ConfigError(f"inputs hold {bad} NaN or infinite values; fill or drop them first "
+        raise ConfigError(f"{what} hold {bad} NaN or infinite values; fill or drop them first "
                           "(e.g. DataFrame.fillna or dropna).")
-    return x.astype(np.float32) if x.dtype != np.uint8 else x
+    return x
 
 
 def _encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
@@ -136,15 +148,18 @@ def _hold_out_test(x, y, labels, test_size: float, seed: int, stratify_classes: 
     sides), else stratified by class (classification, every class with 2+ samples)."""
     if not 0 < test_size < 1:
         raise ConfigError(f"test_size must be a fraction in (0, 1); got {test_size}.")
+    index = np.arange(structure.length(x))
     if labels is not None:
         splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-        train, test = next(splitter.split(x, y, labels))
-        return x[train], x[test], y[train], y[test], labels[train]
-    _, counts = np.unique(y, return_counts=True)
-    stratify = y if stratify_classes and counts.min() >= 2 else None
-    x, x_test, y, y_test = train_test_split(x, y, test_size=test_size, random_state=seed,
-                                            stratify=stratify)
-    return x, x_test, y, y_test, None
+        train, test = next(splitter.split(index, y, labels))
+        kept = labels[train]
+    else:
+        _, counts = np.unique(y, return_counts=True)
+        stratify = y if stratify_classes and counts.min() >= 2 else None
+        train, test = train_test_split(index, test_size=test_size, random_state=seed,
+                                       stratify=stratify)
+        kept = None
+    return (structure.take(x, train), structure.take(x, test), y[train], y[test], kept)
 
 
 def _regression_targets(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -198,9 +213,10 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
                             params["held_out"])
     train_part, test_part = _split_parts(data)
     x, y, feature_names = _as_xy(train_part, target, groups if isinstance(groups, str) else None)
-    if len(x) != len(y):
-        raise ConfigError(f"inputs and labels differ in length: {len(x)} vs {len(y)}.")
-    labels = group_labels(train_part, groups, len(x))
+    if structure.length(x) != len(y):
+        raise ConfigError(f"inputs and labels differ in length: {structure.length(x)} vs "
+                          f"{len(y)}.")
+    labels = group_labels(train_part, groups, structure.length(x))
     if test_part is None:
         x, x_test, y, y_test, labels = _hold_out_test(
             x, y, labels, test_size, seed, stratify_classes=task == "classification")

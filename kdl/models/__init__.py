@@ -1,8 +1,11 @@
-"""Model builders: plain functions returning a functional keras.Model, looked up by name.
+"""Model builders: plain functions returning a functional keras.Model (or a keras.Model
+subclass with its own train_step), looked up by name. Builders never load data or files:
+what they need from the data comes from the task, a trained model from the runner.
 
 Usage:
     from kdl import models
     model = models.get("convnet")((28, 28, 1), 10, filters=(32, 64))
+    models.register("my_model", my_builder)
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from collections.abc import Callable
 
 import keras
 
-from kdl.errors import unknown_name
+from kdl.errors import ConfigError, unknown_name
 from kdl.models.conv import conv_block, conv_stack, convnet, lecture_mnist_convnet
 from kdl.models.dense import dense_block, linear, mlp
 from kdl.models.recommender import matrix_factorization, neural_recommender
 from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
+from kdl.models.transfer import transfer
 
 Builder = Callable[..., keras.Model]
 
@@ -29,11 +33,23 @@ BUILDERS: dict[str, Builder] = {
     "neural_recommender": neural_recommender,
     "forecaster": forecaster,
     "char_language_model": char_language_model,
+    "transfer": transfer,
 }
-# Given by the data and the task (Task.builder_args), never by a pipeline's parameters.
-DATA_ARGUMENTS = ("input_shape", "num_outputs", "output_activation", "user_ids", "item_ids",
-                  "global_mean", "rating_range", "horizon", "target_columns", "target_mean",
-                  "target_std")
+# Given by the runner, never by a pipeline's parameters: the input shape, the fitted input
+# preprocessing, a trained model to start from (a spec's base_model), and the model's name.
+# The arguments each task fills from the data are the tasks' own (kdl.tasks.data_arguments).
+RUNNER_ARGUMENTS = ("input_shape", "preprocessing", "base_model", "name")
+
+
+def register(name: str, builder: Builder) -> Builder:
+    """Add a builder under `name` (a family's module, or your own code).
+
+    Usage: register("tiny_mlp", functools.partial(mlp, widths=(16,)))
+    """
+    if name in BUILDERS and BUILDERS[name] is not builder:
+        raise ConfigError(f"model {name!r} is already registered.")
+    BUILDERS[name] = builder
+    return builder
 
 
 def get(name: str) -> Builder:
@@ -44,15 +60,24 @@ def get(name: str) -> Builder:
 
 
 def parameters(name: str) -> dict[str, object]:
-    """The builder's tunable parameters and their defaults (data-given arguments excluded).
+    """The builder's tunable parameters and their defaults (arguments given by the runner and
+    the data excluded).
 
     Usage: parameters("mlp")  # {'widths': (512, 512), 'activation': 'relu', ...}
     """
+    from kdl.tasks import data_arguments  # the tasks say which arguments the data gives
+
+    given = {*RUNNER_ARGUMENTS, *data_arguments()}
     signature = inspect.signature(get(name))
-    return {p.name: p.default for p in signature.parameters.values()
-            if p.name not in DATA_ARGUMENTS and p.name != "name"}
+    return {p.name: p.default for p in signature.parameters.values() if p.name not in given}
 
 
-__all__ = ["BUILDERS", "char_language_model", "conv_block", "conv_stack", "convnet",
-           "dense_block", "forecaster", "get", "lecture_mnist_convnet", "linear",
-           "matrix_factorization", "mlp", "neural_recommender", "parameters", "recurrent_stack"]
+def accepts(name: str, argument: str) -> bool:
+    """Whether the builder `name` takes `argument` (e.g. "base_model", "preprocessing")."""
+    return argument in inspect.signature(get(name)).parameters
+
+
+__all__ = ["BUILDERS", "RUNNER_ARGUMENTS", "accepts", "char_language_model", "conv_block",
+           "conv_stack", "convnet", "dense_block", "forecaster", "get", "lecture_mnist_convnet",
+           "linear", "matrix_factorization", "mlp", "neural_recommender", "parameters",
+           "recurrent_stack", "register", "transfer"]

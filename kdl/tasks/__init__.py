@@ -1,0 +1,67 @@
+"""Tasks: one module per family says what differs at the edges of a run (builder arguments
+from the data, assembly, compile, outputs, metrics and their directions, plots, report
+sections, export signatures). The registry here is all the rest of kdl looks them up by.
+
+Usage:
+    task = get("classification")
+    register(MyTask())                       # a new family's task
+    direction("log_loss")                    # False: lower is better
+"""
+
+from __future__ import annotations
+
+from kdl.errors import ConfigError, unknown_name
+from kdl.tasks.base import FitPart, Serving, Task, TaskBase, is_plain_graph
+from kdl.tasks.recommender import RatingTask
+from kdl.tasks.recurrent import ForecastTask, LanguageModelTask
+from kdl.tasks.supervised import ClassificationTask, RegressionTask
+
+TASKS: dict[str, Task] = {}
+
+
+def register(task: Task) -> Task:
+    """Add a task; its metric directions must agree with those of the tasks already there.
+
+    Usage: register(MyTask(name="my_task"))
+    """
+    if task.name in TASKS and TASKS[task.name] != task:
+        raise ConfigError(f"task {task.name!r} is already registered.")
+    for metric, greater in task.metric_directions.items():
+        known = direction(metric)
+        if known is not None and known != greater:
+            raise ConfigError(f"task {task.name!r} says {metric!r} is "
+                              f"{'greater' if greater else 'lower'}-is-better; another task "
+                              "says the opposite. Give the metric another name.")
+    TASKS[task.name] = task
+    return task
+
+
+def get(name: str) -> Task:
+    """The task registered as `name`."""
+    if name not in TASKS:
+        raise unknown_name("task", name, TASKS)
+    return TASKS[name]
+
+
+def data_arguments() -> set[str]:
+    """Every builder argument some task fills from the data (never a pipeline parameter)."""
+    return {argument for task in TASKS.values() for argument in task.data_arguments}
+
+
+def direction(metric: str) -> bool | None:
+    """True when greater is better for `metric` by some task's declaration, None if no task
+    names it ("@k" metrics are declared by their base, e.g. "ndcg@k")."""
+    base = metric.split("@")[0] + "@k" if "@" in metric else metric
+    for task in TASKS.values():
+        if base in task.metric_directions:
+            return task.metric_directions[base]
+    return None
+
+
+for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ForecastTask(),
+              LanguageModelTask()):
+    register(_task)
+
+__all__ = ["TASKS", "ClassificationTask", "FitPart", "ForecastTask", "LanguageModelTask",
+           "RatingTask", "RegressionTask", "Serving", "Task", "TaskBase", "data_arguments",
+           "direction", "get", "is_plain_graph", "register"]

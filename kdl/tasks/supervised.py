@@ -1,0 +1,102 @@
+"""Supervised tasks of the dense and conv families (and any plain classifier or regressor):
+softmax classification with scikit-learn's metrics, and real-valued regression.
+
+Usage:
+    task = ClassificationTask()
+    scores = task.evaluate(y_true, probabilities)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from kdl import metrics, plots
+from kdl.data import Dataset
+from kdl.tasks.base import FitPart, TaskBase
+
+CLASSIFICATION_DIRECTIONS = {
+    "accuracy": True, "balanced_accuracy": True, "precision_macro": True, "recall_macro": True,
+    "f1_macro": True, "precision_weighted": True, "recall_weighted": True, "f1_weighted": True,
+    "roc_auc_ovr": True, "log_loss": False, "top_3_accuracy": True}
+REGRESSION_DIRECTIONS = {"rmse": False, "mae": False, "rmsle": False, "mape": False, "r2": True}
+
+
+@dataclass(frozen=True)
+class ClassificationTask(TaskBase):
+    """Softmax over classes, sparse integer labels, scikit-learn classification metrics."""
+
+    name: str = "classification"
+    loss_name: str = "sparse_categorical_crossentropy"
+    keras_metrics: tuple[str, ...] = ("accuracy",)
+    default_optimizing_metric: str = "accuracy"
+    metric_names: tuple[str, ...] = metrics.CLASSIFICATION
+    metric_directions: ClassVar[Mapping[str, bool]] = CLASSIFICATION_DIRECTIONS
+
+    def builder_args(self, dataset: Dataset, x_fit: Any, y_fit: Any) -> dict[str, Any]:
+        """One softmax output per class."""
+        return {"num_outputs": len(dataset.class_names), "output_activation": "softmax"}
+
+    def evaluate(self, y_true: Any, predictions: Any, x: Any = None,
+                 fit: FitPart | None = None) -> dict[str, Any]:
+        """The full metric set on one set of predictions."""
+        return metrics.classification_metrics(y_true, predictions)
+
+    def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
+              run_dir: Path) -> dict[str, str]:
+        """Confusion matrix, ROC and precision-recall curves, class balance."""
+        names = dataset.class_names
+        k = len(names)
+        made = [
+            plots.confusion_matrix(scores["confusion_matrix"], names,
+                                   run_dir / "confusion_matrix.png"),
+            plots.roc_curves(y_true, predictions, names, run_dir / "roc_curves.png"),
+            plots.precision_recall_curves(y_true, predictions, names,
+                                          run_dir / "precision_recall_curves.png"),
+            plots.class_balance(np.bincount(dataset.y_train, minlength=k),
+                                np.bincount(dataset.y_test, minlength=k), names,
+                                run_dir / "class_balance.png"),
+        ]
+        return {path.stem: path.name for path in made}
+
+    def serving_note(self, dataset: Dataset) -> dict[str, Any]:
+        """What the export's output means, for the model card."""
+        return {"output": "class probabilities, one column per class",
+                "class_names": list(dataset.class_names)}
+
+
+@dataclass(frozen=True)
+class RegressionTask(TaskBase):
+    """Real-valued targets (one or several columns), a linear output, squared-error loss."""
+
+    name: str = "regression"
+    loss_name: str = "mse"
+    keras_metrics: tuple[str, ...] = ("mae",)
+    default_optimizing_metric: str = "rmse"
+    metric_names: tuple[str, ...] = metrics.REGRESSION
+    metric_directions: ClassVar[Mapping[str, bool]] = REGRESSION_DIRECTIONS
+
+    def builder_args(self, dataset: Dataset, x_fit: Any, y_fit: Any) -> dict[str, Any]:
+        """One linear output per target column."""
+        outputs = 1 if dataset.y_train.ndim == 1 else int(dataset.y_train.shape[1])
+        return {"num_outputs": outputs, "output_activation": None}
+
+    def evaluate(self, y_true: Any, predictions: Any, x: Any = None,
+                 fit: FitPart | None = None) -> dict[str, Any]:
+        """RMSE, MAE, RMSLE, MAPE, R² on one set of predictions."""
+        return metrics.regression_metrics(y_true, np.reshape(predictions, np.shape(y_true)))
+
+    def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
+              run_dir: Path) -> dict[str, str]:
+        """Predicted against actual, and residuals."""
+        path = plots.residuals(y_true, predictions, run_dir / "residuals.png")
+        return {path.stem: path.name}
+
+    def serving_note(self, dataset: Dataset) -> dict[str, Any]:
+        """What the export's output means, for the model card."""
+        return {"output": "predicted target value(s)",
+                "targets": list(dataset.extra.get("targets", ["target"]))}
