@@ -27,6 +27,7 @@ from kdl import structure
 from kdl.errors import ConfigError, ExportError
 
 CARD_NAME = "model_card.json"
+STAGING_PREFIX = ".staging-"
 KERAS_NAME = "model.keras"
 
 
@@ -143,8 +144,7 @@ def _check_reload(staging: Path, serve: Any, sample: Any) -> float:
     if shapes[0] != shapes[1] or gap > 1e-4:
         raise ExportError(
             f"the reloaded export disagrees with the model (shapes {shapes[0]} vs "
-            f"{shapes[1]}, max difference {gap:.2e}); it was left at {staging} for "
-            "inspection and not published.")
+            f"{shapes[1]}, max difference {gap:.2e}); nothing was published.")
     return gap
 
 
@@ -184,18 +184,47 @@ def export_model(model: keras.Model, base_dir: str | Path, card: dict[str, Any],
     signatures = dict(signatures or {})
     serve = signatures.pop("serve", None) or serve_function(model, sample)
     signatures = {"serve": serve, **signatures}
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=base))
+    sweep_stale_staging(base)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=base))
+    published = False
     try:
-        _write_saved_model(model, staging, signatures)
-        model.save(staging / KERAS_NAME)
-    except Exception as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise ExportError(f"could not write the export under {base}: {err}") from err
-    gap = _check_reload(staging, serve, sample)
-    card = {**card, "environment": environment(), "reload_max_abs_diff": gap,
-            "signatures": ["serve", "serving_default", *list(signatures)[1:]],
-            "input": _describe_inputs(serve)}
-    return _publish(staging, base, card)
+        try:
+            _write_saved_model(model, staging, signatures)
+            model.save(staging / KERAS_NAME)
+        except Exception as err:
+            raise ExportError(f"could not write the export under {base}: {err}") from err
+        gap = _check_reload(staging, serve, sample)
+        card = {**card, "environment": environment(), "reload_max_abs_diff": gap,
+                "signatures": ["serve", "serving_default", *list(signatures)[1:]],
+                "input": _describe_inputs(serve)}
+        path = _publish(staging, base, card)
+        published = True
+        return path
+    finally:  # every way out, Ctrl-C included, leaves no staging folder behind
+        if not published:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def sweep_stale_staging(base: Path) -> list[Path]:
+    """Remove staging folders under `base` whose writing process is gone (a kill during an
+    export); returns what was removed. Those of live processes are left alone."""
+    removed = []
+    for folder in Path(base).glob(f"{STAGING_PREFIX}*"):
+        pid = folder.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if folder.is_dir() and not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def load_trained_model(source: str | Path) -> keras.Model:

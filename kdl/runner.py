@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -178,7 +179,7 @@ def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: 
 
     fitted = training.fit_phases(model, compile_phase, (x_fit, y_fit), held_out, spec.training,
                                  task.monitor, seed, options.verbose, options.callbacks,
-                                 checkpoint)
+                                 checkpoint, task.divergence_factor)
     return model, fitted
 
 
@@ -356,6 +357,21 @@ def _start(spec: PipelineSpec, options: RunOptions, overrides: dict[str, Any],
     return run_dir
 
 
+def _check_writable(path: Path, what: str) -> None:
+    """Refuse, before any data is loaded, a folder kdl could not write into: a file in the way
+    or no permission (the folder itself is not created here)."""
+    path = path.resolve()
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{what} {path} cannot be created: {existing} is a file, not a folder.")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        raise ConfigError(f"{what} {path} is not writable ({err.strerror} in {existing}); "
+                          "choose another (runs_dir=..., export=...).") from err
+
+
 def _discard(run_dir: Path, root: str | Path) -> None:
     """Remove a run that cannot resume, and the folders above it that it alone made."""
     import shutil
@@ -396,6 +412,9 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         overrides = resume.resumed_overrides(overrides["resume"], spec, overrides)
     spec, options = resolve(spec, overrides)
     _check_base_model(spec)
+    _check_writable(Path(options.resume or options.runs_dir), "the runs folder")
+    if _export_dir(spec, options) is not None:
+        _check_writable(_export_dir(spec, options), "the export folder")
     started = time.perf_counter()
     dataset = load_data(spec, options)
     task = tasks.get(spec.task).bind(dataset)
@@ -469,9 +488,11 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         extras=extras,
     )
     _save_model(model, run_dir)
+    report.write(run_dir)  # the report exists before any export can point to it
     export_path = publish(spec, options, dataset, model, report, run_dir, serving)
-    report.export_path = None if export_path is None else str(export_path)
-    report.write(run_dir)
+    if export_path is not None:
+        report.export_path = str(export_path)
+        report.write(run_dir)
     discard(run_dir / CHECKPOINTS)
     resume.finish(run_dir)
     return RunResult(model, cv.final_history, report, run_dir, export_path, spec, options,

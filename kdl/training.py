@@ -27,6 +27,7 @@ from kdl import phases, structure
 from kdl.checkpoint import UnitCheckpoint
 from kdl.errors import ConfigError, TrainingDivergedError, unknown_name
 from kdl.spec import Phase, Training
+from kdl.tasks.base import DIVERGENCE_FACTOR
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad", "adamax", "lion")
 SCHEDULES = ("constant", "cosine")
@@ -141,36 +142,58 @@ def shuffled_batches(x: Any, y: Any, batch_size: int, seed: int, first_epoch: in
 
 class RaiseOnNonFiniteLoss(keras.callbacks.Callback):
     """Stop training with TrainingDivergedError as soon as a monitored batch loss is NaN or
-    infinite; a model that logs none of the monitored names is a ConfigError, so the guard
-    never switches off unseen."""
+    infinite, or when an epoch's mean of a monitored loss ends more than `factor` times above
+    its first batch's value (a run that exploded but stayed finite; a freshly initialised
+    model's loss is about the trivial model's). `factor=None` keeps the NaN check only (for
+    losses that may legitimately grow, as a GAN's). A model that logs none of the monitored
+    names is a ConfigError, so the guard never switches off unseen."""
 
-    def __init__(self, learning_rate: float, monitor: Sequence[str] = ("loss",)) -> None:
+    def __init__(self, learning_rate: float, monitor: Sequence[str] = ("loss",),
+                 factor: float | None = DIVERGENCE_FACTOR) -> None:
         super().__init__()
         self.learning_rate = learning_rate
         self.monitor = tuple(monitor)
+        self.factor = factor
         self.epoch = 0
-        self.checked = False
+        self.first: dict[str, float] = {}
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self.epoch = epoch
 
+    def _diverged(self, what: str) -> TrainingDivergedError:
+        return TrainingDivergedError(
+            f"training {what}; the run diverged. Lower learning_rate (it was "
+            f"{self.learning_rate:g}) or check the data for NaN, infinite or huge values.")
+
     def on_train_batch_end(self, batch: int, logs=None) -> None:
         logs = logs or {}
-        if not self.checked:
+        if not self.first:
             if not any(name in logs for name in self.monitor):
                 raise ConfigError(
                     f"the task watches {', '.join(self.monitor)} for divergence, but the model "
                     f"logs {', '.join(sorted(logs)) or 'nothing'}; name the model's losses in "
                     "the task's `monitor`.")
-            self.checked = True
+            self.first = {name: float(logs[name]) for name in self.monitor if name in logs}
         for name in self.monitor:
             value = logs.get(name)
             if value is not None and not math.isfinite(float(value)):
-                label = "loss" if name == "loss" else f"loss {name!r}"
-                raise TrainingDivergedError(
-                    f"training {label} became {float(value)} at epoch {self.epoch + 1}, batch "
-                    f"{batch + 1}; the run diverged. Lower learning_rate (it was "
-                    f"{self.learning_rate:g}) or check the data for NaN or infinite values.")
+                raise self._diverged(f"{_label(name)} became {float(value)} at epoch "
+                                     f"{self.epoch + 1}, batch {batch + 1}")
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        if self.factor is None:
+            return
+        for name, first in self.first.items():
+            value = (logs or {}).get(name)
+            if (value is not None and math.isfinite(first) and first > 0
+                    and float(value) > self.factor * first):
+                raise self._diverged(f"{_label(name)} rose to {float(value):.4g} at epoch "
+                                     f"{epoch + 1}, more than {self.factor:g} times its first "
+                                     f"batch's {first:.4g}")
+
+
+def _label(name: str) -> str:
+    return "loss" if name == "loss" else f"loss {name!r}"
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -273,13 +296,16 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
                data: tuple[Any, Any], held_out: tuple[Any, Any] | None, config: Training,
                monitor: Sequence[str] = ("loss",), seed: int = 0, verbose: Any = "auto",
                callbacks: Sequence[keras.callbacks.Callback] = (),
-               checkpoint: UnitCheckpoint | None = None) -> Fitted:
+               checkpoint: UnitCheckpoint | None = None,
+               divergence_factor: float | None = DIVERGENCE_FACTOR) -> Fitted:
     """Train `model` through `config.plan()`: per phase, set what is trainable, compile with
     fresh optimizers (`compile_phase(phase)` compiles, builds and returns them by role) and
     fit. With a
     `checkpoint`, every epoch is saved and a saved unit continues from its last epoch.
 
-    Early stopping (patience in epochs, per phase) watches `val_<monitor[0]>` and restores
+    The divergence guard stops a run whose monitored losses turn non-finite or end an epoch
+    `divergence_factor` times above their first batch's value. Early stopping (patience in
+    epochs, per phase) watches `val_<monitor[0]>` and restores
     the best weights; `config.max_minutes` stops all training once that much time has passed.
     Usage: fit_phases(model, compile_phase, (x, y), (xv, yv), Training(epochs=3))
     """
@@ -304,7 +330,8 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
             UnitCheckpoint.restore(model, optimizers if done else None, arrays)
             resumed_stopping = state.get("early_stopping")
             best, restored = UnitCheckpoint.best_weights(arrays), True
-        guard = RaiseOnNonFiniteLoss(phase.learning_rate or config.learning_rate, monitor)
+        guard = RaiseOnNonFiniteLoss(phase.learning_rate or config.learning_rate, monitor,
+                                     divergence_factor)
         stopping = (ResumableEarlyStopping(f"val_{monitor[0]}", config.early_stopping,
                                            resumed_stopping, best)
                     if config.early_stopping and has_validation else None)

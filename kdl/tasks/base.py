@@ -22,6 +22,11 @@ import numpy as np
 from kdl import structure
 from kdl.data import Dataset
 
+# A run whose monitored loss ends an epoch this many times above its first batch's value has
+# diverged (a fresh model's loss is about the trivial model's); None suits losses that may
+# legitimately grow, as an adversary's.
+DIVERGENCE_FACTOR = 100.0
+
 
 @dataclass
 class FitPart:
@@ -73,6 +78,7 @@ class Task(Protocol):
     metric_directions: Mapping[str, bool]
     data_arguments: tuple[str, ...]
     monitor: tuple[str, ...]
+    divergence_factor: float | None
     optimizer_roles: tuple[str, ...]
 
     def bind(self, dataset: Dataset) -> Task:
@@ -134,6 +140,7 @@ class TaskBase:
     keras_metrics: tuple[str, ...] = ()
     metric_directions: ClassVar[Mapping[str, bool]] = {}
     monitor: tuple[str, ...] = ("loss",)
+    divergence_factor: float | None = DIVERGENCE_FACTOR
     optimizer_roles: tuple[str, ...] = ("model",)
     data_arguments: tuple[str, ...] = ("num_outputs", "output_activation")
 
