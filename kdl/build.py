@@ -18,6 +18,7 @@ from kdl import data as kdl_data
 from kdl import export, models, structure, tasks
 from kdl.data import Dataset
 from kdl.errors import ConfigError
+from kdl.models.layers import Standardize
 from kdl.spec import PipelineSpec
 
 
@@ -26,9 +27,8 @@ def preprocessing_layer(kind: str, x_train: np.ndarray) -> keras.layers.Layer:
     if kind == "standardize":
         axes = tuple(range(x_train.ndim - 1))
         mean = x_train.mean(axis=axes, dtype=np.float64)
-        variance = x_train.var(axis=axes, dtype=np.float64)
-        return keras.layers.Normalization(axis=-1, mean=mean, variance=variance,
-                                          name="standardize")
+        std = x_train.std(axis=axes, dtype=np.float64)
+        return Standardize(mean=mean, std=std, name="standardize")
     if kind == "rescale":
         return keras.layers.Rescaling(1.0 / 255, name="rescale")
     return keras.layers.Identity(name="no_preprocessing")

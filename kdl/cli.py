@@ -27,9 +27,24 @@ from kdl.errors import KdlError
 from kdl.metrics import scalar_metrics
 
 RUN_FLAGS = (
-    ("--epochs", int), ("--batch-size", int), ("--learning-rate", float), ("--optimizer", str),
-    ("--schedule", str), ("--seed", int), ("--subset", int), ("--validation", str),
-    ("--strategy", str), ("--runs-dir", str),
+    ("--epochs", int, "epochs to train (every phase, for phased pipelines)"),
+    ("--batch-size", int, "samples per gradient step"),
+    ("--learning-rate", float, "the optimizer's learning rate"),
+    ("--optimizer", str, "adam, adamw, sgd, rmsprop, nadam, ... (any Keras optimizer)"),
+    ("--schedule", str, "learning-rate schedule: constant or cosine"),
+    ("--early-stopping", int, "patience in epochs on the validation loss"),
+    ("--max-minutes", float, "stop training after this many minutes"),
+    ("--weight-decay", float, "decoupled weight decay (adamw, ...)"),
+    ("--seed", int, "seed of splits, initial weights and batch order (same seed, same metrics)"),
+    ("--subset", int, "train on the first N training samples (a quick run)"),
+    ("--validation", str, "a fraction (0.1) or a strategy such as kfold:5, group_kfold:5"),
+    ("--final-model", str, "after cross-validation: refit or best_fold"),
+    ("--data", str, "your own data file (CSV, TSV, Parquet, JSON; a text file for text "
+                    "pipelines) or a registered dataset name"),
+    ("--target", str, "the target column of --data"),
+    ("--test-size", float, "the share of --data held out as the test set (default 0.2)"),
+    ("--strategy", str, "tf.distribute strategy: default or mirrored"),
+    ("--runs-dir", str, "where run folders go (default runs/)"),
 )
 
 
@@ -40,7 +55,11 @@ def _parse_value(text: str) -> Any:
         return lowered == "true"
     try:
         value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError) as err:
+        if text[:1] in "[({" or text[-1:] in "])}" or text[:1] in "'\"":
+            reason = err.msg if isinstance(err, SyntaxError) else str(err)
+            raise KdlError(f"{text!r} is not a valid value ({reason}); write a list as "
+                           "[256,128], a string as text or 'text', a number as 0.3.") from None
         return text
     return tuple(value) if isinstance(value, list) else value
 
@@ -68,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     curve = _run_options(commands.add_parser("learning-curve",
                                              help="train on growing subsets; loss vs samples"))
     curve.add_argument("--sizes", type=int, nargs="+", required=True)
+    publish = commands.add_parser("publish", help="publish a run's export as the next serving "
+                                                  "version")
+    publish.add_argument("run_dir")
+    publish.add_argument("--to", metavar="DIR", help="serving folder (default: the run's, "
+                                                     "saved_models/<pipeline>)")
     report = commands.add_parser("report", help="re-render a run's report.md and report.html")
     report.add_argument("run_dir")
     combine = commands.add_parser("ensemble", help="ensemble exported runs: stack, average, vote")
@@ -95,11 +119,19 @@ def _parser() -> argparse.ArgumentParser:
 def _run_options(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The pipeline name and override flags shared by run, sweep and learning-curve."""
     command.add_argument("name")
-    for flag, kind in RUN_FLAGS:
-        command.add_argument(flag, type=kind)
+    for flag, kind, description in RUN_FLAGS:
+        command.add_argument(flag, type=kind, help=description)
     export = command.add_mutually_exclusive_group()
-    export.add_argument("--no-export", action="store_true", help="do not export a SavedModel")
-    export.add_argument("--export", metavar="DIR", help="export under DIR/<version>/")
+    export.add_argument("--no-export", action="store_true", help="write no SavedModel at all")
+    export.add_argument("--export", metavar="DIR",
+                        help="serving folder to publish to (default saved_models/<pipeline>)")
+    publish = command.add_mutually_exclusive_group()
+    publish.add_argument("--publish", action="store_true",
+                         help="publish this run as the next serving version whatever its "
+                              "figures (default: only when it meets its thresholds and is "
+                              "not worse than the live version)")
+    publish.add_argument("--no-publish", action="store_true",
+                         help="keep the export in the run folder only")
     command.add_argument("--quiet", action="store_true", help="no progress bars")
     command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                          help="any other override, e.g. --set dropout=0.3 (repeatable)")
@@ -124,7 +156,7 @@ def _grid(items: list[str]) -> dict[str, list[Any]]:
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
-    for flag, _ in RUN_FLAGS:
+    for flag, _, _ in RUN_FLAGS:
         key = flag[2:].replace("-", "_")
         value = getattr(args, key)
         if value is not None:
@@ -133,6 +165,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["export"] = False
     elif args.export:
         overrides["export"] = args.export
+    if args.publish or args.no_publish:
+        overrides["publish"] = bool(args.publish)
     overrides["verbose"] = 0 if args.quiet else "auto"
     if getattr(args, "resume", None):
         overrides["resume"] = args.resume
@@ -140,7 +174,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise KdlError(f"--set takes KEY=VALUE; got {item!r}.")
-        overrides[key.strip().replace("-", "_")] = _parse_value(value.strip())
+        try:
+            overrides[key.strip().replace("-", "_")] = _parse_value(value.strip())
+        except KdlError as err:
+            raise KdlError(f"--set {item}: {err}") from None
     return overrides
 
 
@@ -169,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(pipelines.list().to_string())
         elif args.command == "describe":
             print(pipelines.describe(args.name))
+        elif args.command == "publish":
+            print(f"published: {runner.publish_run(args.run_dir, args.to)}")
         elif args.command == "report":
             loaded = compare.load_reports([args.run_dir])
             report = next(iter(loaded.values()))
@@ -205,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             result = runner.run(pipelines.get(args.name), **_overrides(args))
             print(result.report.summary())
+            print(f"report: {result.run_dir / 'report.html'}")
             print(f"report: {result.run_dir / 'report.md'}")
     except KdlError as err:
         print(f"kdl: error: {err}", file=sys.stderr)

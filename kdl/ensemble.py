@@ -26,7 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from kdl import data as kdl_data
 from kdl import tasks
 from kdl.errors import ConfigError
-from kdl.export import KERAS_NAME
+from kdl.export import KERAS_NAME, load_keras_file, verify_export
 from kdl.report import Report
 from kdl.runner import OOF_NAME, Fold, RunResult
 from kdl.spec import RunOptions, from_dict
@@ -153,7 +153,6 @@ def load_run(run_dir: str | Path) -> RunResult:
 
     Usage: ensemble.stack([load_run(a), load_run(b)])
     """
-    import keras
 
     run_dir = Path(run_dir)
     report = Report.load(run_dir)
@@ -166,7 +165,8 @@ def load_run(run_dir: str | Path) -> RunResult:
         raise ConfigError(f"{run_dir}: ran on {name!r}, which kdl cannot reload; ensembles of "
                           "your own data work from Python with the RunResult objects.")
     dataset = kdl_data.load(name, subset=report.config.get("subset"))
-    model = keras.saving.load_model(Path(report.export_path) / KERAS_NAME)
+    verify_export(report.export_path)  # the SavedModel TF Serving loads, and model.keras
+    model = load_keras_file(Path(report.export_path) / KERAS_NAME)
     oof, folds = None, []
     if (run_dir / OOF_NAME).exists():
         saved = np.load(run_dir / OOF_NAME)

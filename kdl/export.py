@@ -11,6 +11,7 @@ Usage:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -39,11 +40,57 @@ def versions(base_dir: str | Path) -> list[int]:
     return sorted(int(p.name) for p in base.iterdir() if p.is_dir() and p.name.isdigit())
 
 
+def checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under `folder` but the model card, by path relative to it."""
+    sums = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != CARD_NAME):
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        sums[path.relative_to(folder).as_posix()] = digest.hexdigest()
+    return sums
+
+
+def verify_export(folder: str | Path) -> None:
+    """Check every file of an export version against the checksums in its model card; a
+    changed or missing file is an ExportError naming it. Exports written before kdl kept
+    checksums (no "files" in the card) are taken as they are.
+
+    Usage: verify_export("saved_models/mnist_convnet/3")
+    """
+    folder = Path(folder)
+    card_path = folder / CARD_NAME
+    if not card_path.is_file():
+        return
+    try:
+        expected = json.loads(card_path.read_text()).get("files")
+    except (OSError, ValueError) as err:
+        raise ExportError(f"{card_path}: the model card is unreadable ({err}).") from err
+    if not expected:
+        return
+    found = checksums(folder)
+    for name, digest in expected.items():
+        if name not in found:
+            raise ExportError(f"{folder / name}: missing from the export (its model card lists "
+                              "it); copy the whole version folder, or export again.")
+        if found[name] != digest:
+            raise ExportError(f"{folder / name}: corrupt (its SHA-256 differs from the one in "
+                              f"{CARD_NAME}); restore the file from a good copy, or export the "
+                              "run again.")
+
+
 def load_export(path: str | Path):
-    """Reload an exported SavedModel (no kdl or model code needed); call `.serve(x)` on it."""
+    """Reload an exported SavedModel (no kdl or model code needed), after checking its files
+    against the model card's checksums; call `.serve(x)` on it."""
     import tensorflow as tf
 
-    return tf.saved_model.load(str(path))
+    verify_export(path)
+    try:
+        return tf.saved_model.load(str(path))
+    except Exception as err:  # TensorFlow raises many kinds for a damaged SavedModel
+        raise ExportError(f"{path}: not a loadable SavedModel ({type(err).__name__}: "
+                          f"{str(err).splitlines()[0] if str(err) else ''}).") from err
 
 
 def call_times_ms(function: Callable[[Any], Any], argument: Any, calls: int = 50,
@@ -171,6 +218,71 @@ def _describe_inputs(serve: Any) -> Any:
     return described[0] if len(described) == 1 else described
 
 
+def _write_checked(model: keras.Model, staging: Path, card: dict[str, Any], sample: Any,
+                   signatures: dict[str, Any] | None) -> dict[str, Any]:
+    """Write the SavedModel and model.keras into `staging`, check the reload against the
+    model, and return the card completed with what was checked."""
+    signatures = dict(signatures or {})
+    serve = signatures.pop("serve", None) or serve_function(model, sample)
+    signatures = {"serve": serve, **signatures}
+    try:
+        _write_saved_model(model, staging, signatures)
+        model.save(staging / KERAS_NAME)
+    except Exception as err:
+        raise ExportError(f"could not write the export in {staging.parent}: {err}") from err
+    gap = _check_reload(staging, serve, sample)
+    return {**card, "environment": environment(), "reload_max_abs_diff": gap,
+            "signatures": ["serve", "serving_default", *list(signatures)[1:]],
+            "input": _describe_inputs(serve)}
+
+
+def _staging(base: Path) -> Path:
+    base.mkdir(parents=True, exist_ok=True)
+    sweep_stale_staging(base)
+    return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=base))
+
+
+def write_export(model: keras.Model, folder: str | Path, card: dict[str, Any], sample: Any,
+                 signatures: dict[str, Any] | None = None) -> Path:
+    """Write a checked export (SavedModel, model.keras, model card with checksums) as the new
+    folder `folder`, which must not exist yet: a run's own export, not a serving version.
+
+    Usage: write_export(model, run_dir / "export", {"pipeline": "mnist_mlp"}, x[:16])
+    """
+    folder = Path(folder)
+    if folder.exists():
+        raise ExportError(f"{folder} exists already; an export is never overwritten.")
+    staging = _staging(folder.parent)
+    try:
+        card = _write_checked(model, staging, card, sample, signatures)
+        card["files"] = checksums(staging)
+        (staging / CARD_NAME).write_text(json.dumps(card, indent=2, default=str))
+        os.rename(staging, folder)
+        return folder
+    finally:  # every way out, Ctrl-C included, leaves no staging folder behind
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish_version(source: str | Path, base_dir: str | Path,
+                    note: dict[str, Any] | None = None) -> Path:
+    """Copy a checked export folder (a run's `export/`) as the next version under `base_dir`,
+    its model card completed with `note`; the copy is verified against the card's checksums
+    before it is renamed into place, so a served version is always whole.
+
+    Usage: publish_version("runs/mnist_convnet/20261202-101500/export", "saved_models/m")
+    """
+    source, base = Path(source), Path(base_dir)
+    verify_export(source)
+    staging = _staging(base)
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        verify_export(staging)
+        card = json.loads((staging / CARD_NAME).read_text())
+        return _publish(staging, base, {**card, **(note or {})})
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def export_model(model: keras.Model, base_dir: str | Path, card: dict[str, Any],
                  sample: Any, signatures: dict[str, Any] | None = None) -> Path:
     """Write the next version under `base_dir`, verify `serve` on `sample`, and return its
@@ -179,30 +291,12 @@ def export_model(model: keras.Model, base_dir: str | Path, card: dict[str, Any],
 
     Usage: export_model(model, "saved_models/mnist_mlp", {"pipeline": "mnist_mlp"}, x[:16])
     """
-    base = Path(base_dir)
-    base.mkdir(parents=True, exist_ok=True)
-    signatures = dict(signatures or {})
-    serve = signatures.pop("serve", None) or serve_function(model, sample)
-    signatures = {"serve": serve, **signatures}
-    sweep_stale_staging(base)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=base))
-    published = False
+    staging = _staging(Path(base_dir))
     try:
-        try:
-            _write_saved_model(model, staging, signatures)
-            model.save(staging / KERAS_NAME)
-        except Exception as err:
-            raise ExportError(f"could not write the export under {base}: {err}") from err
-        gap = _check_reload(staging, serve, sample)
-        card = {**card, "environment": environment(), "reload_max_abs_diff": gap,
-                "signatures": ["serve", "serving_default", *list(signatures)[1:]],
-                "input": _describe_inputs(serve)}
-        path = _publish(staging, base, card)
-        published = True
-        return path
+        card = _write_checked(model, staging, card, sample, signatures)
+        return _publish(staging, Path(base_dir), card)
     finally:  # every way out, Ctrl-C included, leaves no staging folder behind
-        if not published:
-            shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def sweep_stale_staging(base: Path) -> list[Path]:
@@ -242,10 +336,18 @@ def load_trained_model(source: str | Path) -> keras.Model:
         raise ConfigError(f"no trained model at {path}: base_model takes a run folder, an export "
                           f"folder (saved_models/NAME or saved_models/NAME/VERSION) or a .keras "
                           f"file; looked for {', '.join(map(str, candidates))}.")
+    return load_keras_file(found)
+
+
+def load_keras_file(path: Path) -> keras.Model:
+    """A `.keras` file as a model, checked first against its export's model card when it
+    sits in an export version folder; damage is an ExportError naming the file."""
+    verify_export(path.parent)
     try:
-        return keras.saving.load_model(found)
-    except Exception as err:
-        raise ConfigError(f"{found} could not be loaded as a Keras model: {err}") from err
+        return keras.saving.load_model(path)
+    except Exception as err:  # zip, h5 and deserialization errors alike
+        raise ExportError(f"{path} could not be loaded as a Keras model ({type(err).__name__}: "
+                          f"{str(err).splitlines()[0] if str(err) else ''}).") from err
 
 
 def _publish(staging: Path, base: Path, card: dict[str, Any]) -> Path:
@@ -253,6 +355,7 @@ def _publish(staging: Path, base: Path, card: dict[str, Any]) -> Path:
     for _ in range(100):
         version = (versions(base) or [0])[-1] + 1
         card["version"] = version
+        card["files"] = card.get("files") or checksums(staging)
         (staging / CARD_NAME).write_text(json.dumps(card, indent=2, default=str))
         target = base / str(version)
         try:

@@ -48,6 +48,7 @@ class Report:
     plots: dict[str, str] = field(default_factory=dict)
     extras: dict[str, dict[str, Any]] = field(default_factory=dict)
     export_path: str | None = None
+    publication: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -82,6 +83,8 @@ class Report:
             lines.append(f"  fit time         {self.timings['fit_seconds']:.1f} s")
         if self.export_path:
             lines.append(f"  export           {self.export_path}")
+        if self.publication:
+            lines.append(f"  serving version  {self._served()}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -135,6 +138,10 @@ class Report:
         return [(title, rows) for title, rows in self.extras.items()
                 if rows and all(isinstance(r, str) for r in rows.values())]
 
+    def _served(self) -> str:
+        path, reason = self.publication.get("path"), self.publication.get("reason", "")
+        return f"{path} ({reason})" if path else reason
+
     def to_markdown(self) -> str:
         """report.md: the tables, then the plots."""
         out = [f"# {self.pipeline}", "", f"**{self._headline()}**", ""]
@@ -149,6 +156,8 @@ class Report:
         out += ["## Plots", ""] + [f"![{name}]({file})" for name, file in self.plots.items()]
         if self.export_path:
             out += ["", f"Exported to `{self.export_path}`."]
+        if self.publication:
+            out += ["", f"Serving version: {self._served()}."]
         return "\n".join(out) + "\n"
 
     def to_html(self, run_dir: str | Path) -> str:
@@ -172,6 +181,8 @@ class Report:
                             f"{data}'><figcaption>{escape(name)}</figcaption></figure>")
         if self.export_path:
             body.append(f"<p>Exported to <code>{escape(self.export_path)}</code>.</p>")
+        if self.publication:
+            body.append(f"<p>Serving version: {escape(self._served())}.</p>")
         style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
                  "table{border-collapse:collapse;margin-bottom:1em}"
                  "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"

@@ -27,11 +27,11 @@ import keras
 import numpy as np
 
 from kdl import data as kdl_data
-from kdl import export, plots, resume, structure, tasks, training, validation
+from kdl import export, plots, publishing, resume, structure, tasks, training, validation
 from kdl.build import build_model
 from kdl.checkpoint import CHECKPOINTS, UnitCheckpoint, discard, outputs_of
 from kdl.data import Dataset
-from kdl.errors import ConfigError, KdlError
+from kdl.errors import ConfigError, KdlError, UnknownNameError, unknown_name
 from kdl.metrics import aggregate, greater_is_better
 from kdl.report import Report, check_thresholds
 from kdl.spec import PipelineSpec, RunOptions, as_dict, resolve
@@ -39,6 +39,7 @@ from kdl.tasks import FitPart
 
 OOF_NAME = "oof_predictions.npz"
 MODEL_NAME = "model.keras"
+EXPORT_NAME = "export"  # the run's own SavedModel folder, inside its run folder
 
 
 @dataclass
@@ -77,6 +78,7 @@ class RunResult:
     oof_predictions: Any = None
     folds: list[Fold] = dataclasses.field(default_factory=list)
     dataset: Dataset | None = None
+    published_path: Path | None = None  # the serving version this run became, if any
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -89,16 +91,26 @@ class RunResult:
 
 def load_data(spec: PipelineSpec, options: RunOptions) -> Dataset:
     """The run's dataset: the user's data if given, else the spec's registered dataset."""
-    own_text = (spec.data_kind == "text" and isinstance(options.data, str)
-                and options.data not in kdl_data.names())
-    if options.data is not None and (not isinstance(options.data, str) or own_text):
+    own = isinstance(options.data, str) and options.data not in kdl_data.names() and (
+        spec.data_kind == "text" or kdl_data.user.looks_like_path(options.data))
+    if isinstance(options.data, str) and not own and options.data not in kdl_data.names():
+        known = unknown_name("dataset", options.data, kdl_data.names())
+        raise UnknownNameError(f"{known} Your own file is read when data= is its path (e.g. "
+                               "data='my.csv').")
+    if options.data is not None and (not isinstance(options.data, str) or own):
+        test_size = 0.2 if options.test_size is None else options.test_size
         dataset = kdl_data.from_user_data(options.data, kind=spec.data_kind,
-                                          target=options.target, test_size=options.test_size,
+                                          target=options.target, test_size=test_size,
                                           seed=options.seed, groups=options.groups,
                                           task=spec.task, **dict(spec.data_params))
     elif options.data is not None or spec.data is not None:
+        name = options.data or spec.data
         params = dict(spec.data_params) if options.data in (None, spec.data) else {}
-        dataset = kdl_data.load(options.data or spec.data, **params)
+        if options.test_size is not None and "test_size" not in kdl_data.parameters(name):
+            raise ConfigError(f"dataset {name!r} comes with its own test split, so test_size "
+                              f"({options.test_size}) does not apply; it sets the held-out "
+                              "share of your own data= only.")
+        dataset = kdl_data.load(name, **params)
         if options.groups is not None:
             groups = kdl_data.user.group_labels(None, options.groups,
                                                 structure.length(dataset.x_train))
@@ -106,15 +118,20 @@ def load_data(spec: PipelineSpec, options: RunOptions) -> Dataset:
     else:
         raise ConfigError(f"pipeline {spec.name!r} runs on your data: pass data=... "
                           f"({kdl_data.user.ACCEPTED}).")
-    return dataset.head(options.subset) if options.subset else dataset
+    if options.subset:
+        available = structure.length(dataset.x_train)
+        if options.subset > available:
+            raise ConfigError(f"subset={options.subset:,} is more than the {available:,} "
+                              f"training samples of {dataset.name!r}; give at most "
+                              f"{available:,}, or leave subset unset to use them all.")
+        dataset = dataset.head(options.subset)
+    return dataset
 
 
 def _check_base_model(spec: PipelineSpec) -> None:
     """A spec's trained model to start from must be there before any data is loaded."""
     if spec.base_model is not None:
         export.load_trained_model(spec.base_model)
-
-
 
 
 def _new_run_dir(root: str | Path, pipeline: str) -> Path:
@@ -294,6 +311,8 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
     labels = (dataset.validation_fold if getattr(strategy, "uses_validation_fold", False)
               else dataset.groups)
     splits = list(strategy.split(x, task.strata(y), labels))
+    validation.check_part_sizes(strategy, splits, structure.length(x),
+                                structure.length(dataset.x_test))
     distribution = training.make_strategy(options.strategy)  # one for every fold and the refit
     folds: list[Fold] = []
     oof: Any = None
@@ -328,20 +347,40 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
                            type(distribution).__name__, best_fit, x, y)
 
 
-def publish(spec: PipelineSpec, options: RunOptions, dataset: Dataset, model: keras.Model,
-            report: Report, run_dir: Path, serving: tasks.Serving) -> Path | None:
-    """Export the model as the next version with its model card (unless export is off)."""
-    base = _export_dir(spec, options)
-    if base is None:
-        return None
+def export_run(spec: PipelineSpec, dataset: Dataset, model: keras.Model, report: Report,
+               run_dir: Path, serving: tasks.Serving) -> Path:
+    """The run's own checked export, `run_dir/export`, with its model card."""
     scores = report.test_metrics
     card = {"pipeline": spec.name, "description": spec.description,
             "created": datetime.now().isoformat(timespec="seconds"),
+            "optimizing_metric": spec.optimizing_metric,
             "test_metrics": {k: v for k, v in scores.items() if k != "confusion_matrix"},
             "data": report.data, "config": report.config, "run_dir": str(run_dir),
             **tasks.get(spec.task).serving_note(dataset)}
-    return export.export_model(model, base, card, sample=serving.sample,
+    return export.write_export(model, run_dir / EXPORT_NAME, card, sample=serving.sample,
                                signatures=serving.functions)
+
+
+def publish_run(run_dir: str | Path, base_dir: str | Path | None = None,
+                reason: str = "published explicitly (kdl publish)") -> Path:
+    """Publish a finished run's export as the next serving version, whatever its figures:
+    under `base_dir`, or the folder the run would have published to.
+
+    Usage: publish_run("runs/mnist_convnet/20261202-101500")  # saved_models/mnist_convnet/N
+    """
+    run_dir = Path(run_dir)
+    report = Report.load(run_dir)
+    source = run_dir / EXPORT_NAME
+    if not (source / export.CARD_NAME).is_file():
+        raise ConfigError(f"{run_dir} has no export ({source} is missing): the run ran with "
+                          "export=False; run it again with export on.")
+    base = Path(base_dir or report.publication.get("base")
+                or Path("saved_models") / report.pipeline).resolve()
+    path = export.publish_version(source, base, {"published": reason})
+    report.publication = {**report.publication, "path": str(path), "reason": reason,
+                          "base": str(base)}
+    report.write(run_dir)
+    return path
 
 
 def _start(spec: PipelineSpec, options: RunOptions, overrides: dict[str, Any],
@@ -412,6 +451,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         overrides = resume.resumed_overrides(overrides["resume"], spec, overrides)
     spec, options = resolve(spec, overrides)
     _check_base_model(spec)
+    training.check_strategy(options.strategy)
     _check_writable(Path(options.resume or options.runs_dir), "the runs folder")
     if _export_dir(spec, options) is not None:
         _check_writable(_export_dir(spec, options), "the export folder")
@@ -489,11 +529,19 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     )
     _save_model(model, run_dir)
     report.write(run_dir)  # the report exists before any export can point to it
-    export_path = publish(spec, options, dataset, model, report, run_dir, serving)
-    if export_path is not None:
+    export_path = published = None
+    base = _export_dir(spec, options)
+    if base is not None:
+        export_path = export_run(spec, dataset, model, report, run_dir, serving)
         report.export_path = str(export_path)
+        decision = publishing.decide(report, base, options.publish)
+        report.publication = {"base": str(base), "path": None, "reason": decision.reason}
         report.write(run_dir)
+        if decision.publish:
+            published = export.publish_version(export_path, base, {"published": decision.reason})
+            report.publication["path"] = str(published)
+            report.write(run_dir)
     discard(run_dir / CHECKPOINTS)
     resume.finish(run_dir)
     return RunResult(model, cv.final_history, report, run_dir, export_path, spec, options,
-                     cv.oof_predictions, cv.folds, dataset)
+                     cv.oof_predictions, cv.folds, dataset, published)

@@ -20,6 +20,7 @@ from typing import Any
 from kdl import data as kdl_data
 from kdl import models, tasks, validation
 from kdl.errors import ConfigError, unknown_name
+from kdl.models.params import check_parameters
 from kdl.report import COMPARISONS
 
 PREPROCESSING = ("standardize", "rescale", "none")
@@ -126,7 +127,7 @@ class PipelineSpec:
                                task.metric_names)
         if self.preprocessing not in PREPROCESSING:
             raise unknown_name("preprocessing", self.preprocessing, PREPROCESSING)
-        validation.parse(self.validation)  # a bad strategy string fails before any training
+        strategy = validation.parse(self.validation)  # a bad strategy fails before training
         for metric, rule in dict(self.satisficing).items():
             if metric not in (*task.metric_names, *RUN_FIGURES):
                 raise unknown_name("satisficing metric", metric, (*task.metric_names,
@@ -141,6 +142,12 @@ class PipelineSpec:
         if self.data_kind not in kdl_data.KINDS:
             raise unknown_name("data kind", self.data_kind, kdl_data.KINDS)
         _check_data_params(self, dict(self.data_params))
+        if getattr(strategy, "time_ordered", False) and not kdl_data.KINDS[
+                self.data_kind].time_ordered:
+            ordered = [name for name, k in kdl_data.KINDS.items() if k.time_ordered]
+            raise ConfigError(f"validation {strategy.describe()!r} keeps time order, but "
+                              f"{self.data_kind} data has none (time-ordered kinds: "
+                              f"{', '.join(ordered)}); use kfold:5 or a holdout fraction.")
         _check_training(self, task)
         if self.base_model is not None and not models.accepts(self.model, "base_model"):
             able = [name for name in models.BUILDERS if models.accepts(name, "base_model")]
@@ -157,8 +164,9 @@ class RunOptions:
     data: Any = None
     target: str | None = None
     groups: Any = None
-    test_size: float = 0.2
+    test_size: float | None = None
     export: bool | str = True
+    publish: Any = "auto"  # "auto", True or False: see kdl.publishing
     verbose: Any = "auto"
     strategy: Any = None
     callbacks: tuple = ()
@@ -189,6 +197,7 @@ def _check_model_params(model: str, params: dict[str, Any]) -> None:
     unknown = sorted(set(params) - set(valid))
     if unknown:
         raise unknown_name(f"parameter of model {model!r}", unknown[0], valid)
+    check_parameters(model, models.get(model), params, valid)
 
 
 def data_parameters(spec: PipelineSpec) -> dict[str, Any]:
@@ -219,6 +228,18 @@ def _check_value(key: str, value: Any) -> None:
         raise ConfigError(f"learning_rate must be a positive number; got {value!r}.")
     if key == "seed" and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"seed must be an integer; got {value!r}.")
+    if key == "max_minutes" and value is not None and not (
+            _is_number(value) and 0 < value < float("inf")):
+        raise ConfigError(f"max_minutes must be a positive number of minutes (or None for no "
+                          f"limit); got {value!r}.")
+    if key == "publish" and not (value == "auto" or value is True or value is False):
+        raise ConfigError(f"publish must be 'auto', True or False; got {value!r}.")
+    if key == "test_size" and value is not None and not (_is_number(value) and 0 < value < 1):
+        raise ConfigError(f"test_size must be a fraction in (0, 1), e.g. 0.2; got {value!r}.")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def resolve(spec: PipelineSpec, overrides: Mapping[str, Any]) -> tuple[PipelineSpec, RunOptions]:
@@ -245,6 +266,8 @@ def resolve(spec: PipelineSpec, overrides: Mapping[str, Any]) -> tuple[PipelineS
             training_changes[key] = value
         elif key in OPTION_KEYS:
             option_changes[key] = value
+            if key in data_keys:  # e.g. test_size: the loader's own split of its data
+                data_params[key] = value
         elif key in builder_keys:
             params[key] = value
         elif key in data_keys:

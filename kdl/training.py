@@ -31,7 +31,12 @@ from kdl.tasks.base import DIVERGENCE_FACTOR
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad", "adamax", "lion")
 SCHEDULES = ("constant", "cosine")
-STRATEGIES = ("default", "mirrored", "multi_worker_mirrored")
+STRATEGIES = ("default", "mirrored")
+MULTI_WORKER_UNSUPPORTED = (
+    "multi-worker training is not available: Keras {keras} cannot fit under "
+    "tf.distribute.MultiWorkerMirroredStrategy (its TensorFlow trainer reduces per-replica "
+    "values it cannot convert; keras-team/keras#20585). Use strategy='mirrored' for the "
+    "GPUs of one machine.")
 ROLE_SETTINGS = ("optimizer", "learning_rate", "schedule", "weight_decay")
 
 
@@ -88,6 +93,20 @@ def phase_optimizers(config: Training, roles: Sequence[str], phase: Phase,
     return made
 
 
+def check_strategy(strategy: Any = None) -> None:
+    """Raise a ConfigError, before any data is loaded, for a strategy kdl cannot train with."""
+    import keras
+    import tensorflow as tf
+
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or (
+            strategy == "multi_worker_mirrored"):
+        raise ConfigError(MULTI_WORKER_UNSUPPORTED.format(keras=keras.__version__))
+    if not (strategy is None or strategy in STRATEGIES
+            or isinstance(strategy, tf.distribute.Strategy)):
+        raise ConfigError(f"unknown strategy {strategy!r}; pass a tf.distribute.Strategy or one "
+                          f"of {', '.join(STRATEGIES)}.")
+
+
 def make_strategy(strategy: Any = None):
     """A tf.distribute strategy from an object, a name, or None (the default strategy).
 
@@ -97,14 +116,10 @@ def make_strategy(strategy: Any = None):
 
     if strategy is None or strategy == "default":
         return tf.distribute.get_strategy()
+    check_strategy(strategy)
     if isinstance(strategy, tf.distribute.Strategy):
         return strategy
-    if strategy == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if strategy == "multi_worker_mirrored":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ConfigError(f"unknown strategy {strategy!r}; pass a tf.distribute.Strategy or one of "
-                      f"{', '.join(STRATEGIES)}.")
+    return tf.distribute.MirroredStrategy()
 
 
 def shuffled_batches(x: Any, y: Any, batch_size: int, seed: int, first_epoch: int,

@@ -34,6 +34,8 @@ from kdl import structure
 from kdl.errors import ConfigError
 
 MAX_SPLITS = 1000  # more trainings than this is almost always a mistake (LOO on a big dataset)
+MIN_FIT_SAMPLES = 5  # fewer to train on, or to test on, gives a score that means nothing
+MIN_TEST_SAMPLES = 5
 
 
 def is_continuous(y) -> bool:
@@ -151,6 +153,25 @@ class Predefined:
 
     def describe(self) -> str:
         return "predefined"
+
+
+def check_part_sizes(strategy: Any, splits: list[tuple[np.ndarray, np.ndarray]],
+                     n_train: int, n_test: int) -> None:
+    """Refuse a run whose parts are too small to mean anything: a training part under
+    MIN_FIT_SAMPLES, an empty validation part (other than with validation 'none'), or a test
+    set under MIN_TEST_SAMPLES. Checked before any training starts."""
+    sizes = f"{n_train} training and {n_test} test samples"
+    if n_test < MIN_TEST_SAMPLES:
+        raise ConfigError(f"the test set has only {n_test} of the {sizes}; a test score needs at "
+                          f"least {MIN_TEST_SAMPLES}: pass more data, or a larger test_size.")
+    for number, (fit, held) in enumerate(splits, start=1):
+        where = f"split {number} of {strategy.describe()!r}"
+        if len(fit) < MIN_FIT_SAMPLES:
+            raise ConfigError(f"{where} leaves {len(fit)} samples to train on ({sizes}); "
+                              f"training needs at least {MIN_FIT_SAMPLES}: pass more data or "
+                              "hold out less.")
+        if len(held) == 0 and not isinstance(strategy, NoValidation):
+            raise ConfigError(f"{where} leaves no samples to validate on ({sizes}).")
 
 
 def check_window_gap(strategy: Any, horizon: int) -> None:

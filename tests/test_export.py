@@ -23,7 +23,7 @@ def trained(tmp_path_factory):
 
 
 def test_export_is_in_tf_serving_layout_and_reloads_to_the_same_predictions(trained):
-    path = trained.export_path
+    path = trained.published_path
     assert path.name == "1" and path.parent.name == "mnist_convnet"
     assert (path / "saved_model.pb").exists() and (path / "variables").is_dir()
     reloaded = export.load_export(path)
@@ -86,5 +86,6 @@ def test_an_export_that_does_not_reload_faithfully_is_not_published(trained, tmp
 def test_export_to_a_chosen_folder(trained, workdir):
     result = pipelines.run("mnist_linear", epochs=1, subset=300, verbose=0,
                            export=str(workdir / "serving" / "digits"))
-    assert result.export_path == workdir / "serving" / "digits" / "1"
+    assert result.published_path == workdir / "serving" / "digits" / "1"
     assert result.report.export_path == str(result.export_path)
+    assert result.report.publication["path"] == str(result.published_path)

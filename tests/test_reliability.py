@@ -88,14 +88,21 @@ def test_staging_left_by_a_killed_export_is_swept_and_a_live_one_kept(small_mode
 
 def test_the_report_is_written_before_the_export_that_points_to_it(workdir, monkeypatch):
     seen = {}
-    original = export.export_model
+    write, publish = export.write_export, export.publish_version
 
-    def checking(model, base_dir, card, sample, signatures=None):
-        seen["report_there"] = (Path(card["run_dir"]) / "report.json").exists()
-        return original(model, base_dir, card, sample, signatures)
+    def writing(model, folder, card, sample, signatures=None):
+        seen["report_before_export"] = (Path(card["run_dir"]) / "report.json").exists()
+        return write(model, folder, card, sample, signatures)
 
-    monkeypatch.setattr(export, "export_model", checking)
+    def publishing(source, base, note=None):
+        report = json.loads((Path(source).parent / "report.json").read_text())
+        seen["report_names_the_export"] = report["export_path"] == str(source)
+        return publish(source, base, note)
+
+    monkeypatch.setattr(export, "write_export", writing)
+    monkeypatch.setattr(export, "publish_version", publishing)
     result = pipelines.run("mnist_mlp", **QUICK)
-    assert seen == {"report_there": True}
+    assert seen == {"report_before_export": True, "report_names_the_export": True}
     report = json.loads((result.run_dir / "report.json").read_text())
-    assert report["export_path"] == str(result.export_path)  # rewritten once published
+    assert report["export_path"] == str(result.export_path)
+    assert report["publication"]["path"] == str(result.published_path)  # rewritten once served

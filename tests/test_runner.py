@@ -118,6 +118,7 @@ def test_a_pipeline_is_one_short_spec(workdir):
                         final_model="best_fold")
     result = pipelines.run(spec, subset=400, verbose=0)
     assert result.run_dir.parent.name == "digits_tiny_mlp"
-    assert result.export_path.parent.name == "digits_tiny_mlp"
+    assert result.published_path.parent.name == "digits_tiny_mlp"
+    assert result.export_path == result.run_dir / "export"
     assert result.report.validation["n_splits"] == 2
     assert pipelines.describe(spec).startswith("digits_tiny_mlp (dense)")

@@ -30,6 +30,7 @@ class DataKind:
     description: str
     parameters: dict[str, Any] = field(default_factory=dict)
     variable_length: bool = False
+    time_ordered: bool = False  # samples keep the order they came in, so windows may split them
 
     def dtype_of(self, key: str | None = None) -> str | None:
         """The dtype of the input `key` of a structured input (None: keep the data's own), or
@@ -45,9 +46,10 @@ KINDS: dict[str, DataKind] = {kind.name: kind for kind in (
     DataKind("ratings", "pairs", "int64", "raw (user id, item id) pairs (N, 2)"),
     DataKind("series", "window", "float32", "time-ordered rows cut into windows "
              "(N, lookback, features)",
-             {"lookback": 96, "horizon": 24, "time_column": None, "validation_size": 0.2}),
+             {"lookback": 96, "horizon": 24, "time_column": None, "validation_size": 0.2},
+             time_ordered=True),
     DataKind("text", "context", "int32", "character ids (N, T)",
-             {"sequence_length": 100, "held_out": 0.1}, variable_length=True),
+             {"sequence_length": 100, "held_out": 0.1}, variable_length=True, time_ordered=True),
 )}
 
 

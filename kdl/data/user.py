@@ -22,7 +22,7 @@ from kdl.data.kinds import kind_parameters
 from kdl.data.ratings import ITEM_COLUMNS, USER_COLUMNS, find_column, ratings_dataset
 from kdl.data.series import user_series
 from kdl.data.text import read_text, text_dataset
-from kdl.errors import ConfigError
+from kdl.errors import ConfigError, CorruptDataError, DataNotFoundError
 
 ACCEPTED = ("a kdl Dataset, (x, y), ((x_train, y_train), (x_test, y_test)), "
             "{'train': (x, y), 'test': (x, y)}, a pandas DataFrame with target=..., "
@@ -47,6 +47,10 @@ def _from_tf_dataset(data: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _from_dataframe(frame: pd.DataFrame, target: str | None,
                     groups: str | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
+    if len(frame) == 0:
+        raise ConfigError(f"the DataFrame has 0 rows (columns: "
+                          f"{', '.join(map(str, frame.columns)) or 'none'}); pass the rows to "
+                          "train on (a CSV with only a header has none).")
     for role, column in (("target", target), ("groups", groups)):
         if (role == "target" or column is not None) and column not in frame.columns:
             raise ConfigError(
@@ -60,8 +64,9 @@ def _from_dataframe(frame: pd.DataFrame, target: str | None,
         raise ConfigError(
             f"non-numeric feature columns {non_numeric}; encode them first "
             "(e.g. pandas.get_dummies(df, columns=[...])) or drop them.")
-    return (features.to_numpy(dtype=np.float32), frame[target].to_numpy(),
-            tuple(str(c) for c in features.columns))
+    names = tuple(str(c) for c in features.columns)
+    values = features.to_numpy(dtype=np.float64)
+    return _checked(values, names=names), frame[target].to_numpy(), names
 
 
 def _as_xy(data: Any, target: str | None,
@@ -71,10 +76,23 @@ def _as_xy(data: Any, target: str | None,
     if type(data).__module__.startswith("tensorflow") and hasattr(data, "as_numpy_iterator"):
         return (*_from_tf_dataset(data), ())
     if isinstance(data, tuple) and len(data) == 2:
-        x = ({key: np.asarray(value) for key, value in data[0].items()}
-             if isinstance(data[0], dict) else np.asarray(data[0]))
-        return x, np.asarray(data[1]), ()
+        x = ({key: _array(value, f"input {key!r}") for key, value in data[0].items()}
+             if isinstance(data[0], dict) else _array(data[0], "inputs"))
+        return x, _array(data[1], "labels"), ()
     raise ConfigError(f"cannot use data of type {type(data).__name__}; pass {ACCEPTED}.")
+
+
+def _array(values: Any, what: str) -> np.ndarray:
+    """`values` as one array; samples of different shapes are a ConfigError that counts them."""
+    if isinstance(values, np.ndarray):
+        return values
+    try:
+        return np.asarray(values)
+    except ValueError as err:
+        shapes = pd.Series([str(np.shape(v)) for v in values]).value_counts()
+        found = ", ".join(f"{count} of shape {shape}" for shape, count in shapes.items())
+        raise ConfigError(f"{what} differ in shape ({found}); give every sample the same shape "
+                          "(e.g. resize images with tf.image.resize or PIL first).") from err
 
 
 def _split_parts(data: Any) -> tuple[Any, Any | None]:
@@ -108,20 +126,64 @@ def _shape_inputs(x: Any, kind: str) -> Any:
     return x.astype(np.float32) if x.dtype != np.uint8 else x
 
 
-def _checked(x: np.ndarray, key: str | None = None) -> np.ndarray:
-    """`x` if it is numeric and finite; a ConfigError naming the input otherwise."""
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+SQUARE_LIMIT = 1e18
+
+
+def _columns(mask: np.ndarray, names: tuple[str, ...]) -> str:
+    """The feature columns (by name when known) where `mask` (N, ...) is set anywhere."""
+    if mask.ndim != 2:
+        return ""
+    hit = np.flatnonzero(mask.any(axis=0))
+    labels = [names[i] if i < len(names) else str(i) for i in hit[:10]]
+    return f" in column{'s' if len(hit) > 1 else ''} {', '.join(labels)}" + (
+        f" and {len(hit) - 10} more" if len(hit) > 10 else "")
+
+
+def _checked(x: np.ndarray, key: str | None = None, names: tuple[str, ...] = ()) -> np.ndarray:
+    """`x` if it is numeric, finite and within float32's range (the models compute in float32);
+    a ConfigError naming the input and its columns otherwise."""
     what = "inputs" if key is None else f"input {key!r}"
     if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
         raise ConfigError(f"{what} must be numeric; got dtype {x.dtype}.")
-    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        bad = int((~np.isfinite(x)).sum())
-        raise ConfigError(f"{what} hold {bad} NaN or infinite values; fill or drop them first "
-                          "(e.g. DataFrame.fillna or dropna).")
+    if np.issubdtype(x.dtype, np.floating):
+        bad = ~np.isfinite(x)
+        if bad.any():
+            raise ConfigError(f"{what} hold {int(bad.sum())} NaN or infinite values"
+                              f"{_columns(bad, names)}; fill or drop them first (e.g. "
+                              "DataFrame.fillna or dropna).")
+        huge = np.abs(x) > FLOAT32_MAX
+        if huge.any():
+            raise ConfigError(f"{what} hold {int(huge.sum())} values beyond float32's "
+                              f"{FLOAT32_MAX:.2e}{_columns(huge, names)} (largest "
+                              f"{float(np.abs(x).max()):.3g}); rescale those columns (e.g. "
+                              "divide by a power of ten, or take a log) first.")
     return x
 
 
+def _missing_labels(y: np.ndarray, target: str | None, part: str) -> None:
+    """A ConfigError counting the NaN / None labels of `part`, with their first rows."""
+    missing = np.flatnonzero(pd.isna(pd.Series(np.ravel(y), dtype=object)).to_numpy())
+    if len(missing):
+        column = f"target {target!r}" if target else "labels"
+        rows = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+        fix = f" (e.g. df.dropna(subset=[{target!r}]))" if target else ""
+        raise ConfigError(f"{column} of the {part} data: {len(missing)} of {np.size(y)} labels "
+                          f"are missing (NaN or None), at rows {rows}; drop or fill those "
+                          f"rows{fix}.")
+
+
+def _integral(y: np.ndarray) -> np.ndarray:
+    """Float labels that are whole numbers as integers, so classes are named '0', not '0.0'."""
+    if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
+        return y.astype(np.int64)
+    return y
+
+
 def _encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
-    y_train, y_test = np.ravel(y_train), np.ravel(y_test)
+    y_train, y_test = _integral(np.ravel(y_train)), _integral(np.ravel(y_test))
+    if y_train.dtype == object or y_test.dtype == object:
+        y_train, y_test = y_train.astype(str), y_test.astype(str)
     classes = np.unique(np.concatenate([y_train, y_test]))
     if len(classes) < 2:
         raise ConfigError(f"classification needs at least 2 classes; labels hold only {classes}.")
@@ -169,6 +231,11 @@ def _regression_targets(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.nda
         raise ConfigError(f"regression targets must be numbers ({err}).") from err
     if not (np.isfinite(y_train).all() and np.isfinite(y_test).all()):
         raise ConfigError("regression targets hold NaN or infinite values; drop those rows.")
+    largest = max(float(np.abs(y_train).max(initial=0)), float(np.abs(y_test).max(initial=0)))
+    if largest > SQUARE_LIMIT:  # the squared error would overflow float32
+        raise ConfigError(f"regression targets reach {largest:.3g}, too large for a float32 "
+                          f"squared error (at most {SQUARE_LIMIT:.0e}); rescale the target "
+                          "(e.g. to thousands or millions) first.")
     return y_train, y_test
 
 
@@ -186,6 +253,44 @@ def _ratings(data: Any, target: str | None, test_size: float, seed: int, name: s
                            rating=target or "rating")
 
 
+TABLE_READERS = {".csv": pd.read_csv, ".tsv": lambda path: pd.read_csv(path, sep="\t"),
+                 ".parquet": pd.read_parquet, ".json": pd.read_json}
+TEXT_SUFFIXES = (".txt", ".md", ".text")
+
+
+def looks_like_path(data: Any) -> bool:
+    """Whether `data` names a file rather than holding the data: a Path, or a one-line str
+    with a file suffix or a folder separator."""
+    if isinstance(data, Path):
+        return True
+    return (isinstance(data, str) and "\n" not in data and len(data) < 1024
+            and (Path(data).suffix.lower() in (*TABLE_READERS, *TEXT_SUFFIXES)
+                 or "/" in data or "\\" in data))
+
+
+def read_user_file(path: str | Path, kind: str) -> Any:
+    """The contents of the user's data file: a DataFrame for a table, a str for text.
+
+    Usage: frame = read_user_file("my.csv", "tabular")
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        where = "a folder, not a file" if path.is_dir() else "not there"
+        raise DataNotFoundError(f"data file {str(path)!r} is {where} (looked in "
+                                f"{path.resolve().parent}).")
+    if kind == "text":
+        return read_text(path)
+    reader = TABLE_READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ConfigError(f"cannot read {path.name!r} as {kind} data: kdl reads "
+                          f"{', '.join(TABLE_READERS)} files; for other files load a DataFrame "
+                          "or arrays yourself and pass data=df or data=(x, y).")
+    try:
+        return reader(path)
+    except (ValueError, OSError, ImportError) as err:
+        raise CorruptDataError(f"{path}: unreadable as a {path.suffix} table ({err}).") from err
+
+
 def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
                    test_size: float = 0.2, seed: int = 0, name: str = "user_data",
                    groups: Any = None, task: str = "classification", **params: Any) -> Dataset:
@@ -198,6 +303,8 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
     if isinstance(data, Dataset):
         return data
     data_kind(kind)
+    if looks_like_path(data):
+        data = read_user_file(data, kind)
     if kind == "ratings":
         return _ratings(data, target, test_size, seed, name)
     if kind == "series":
@@ -206,13 +313,15 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
                            params["horizon"], target, params["time_column"])
     if kind == "text":
         params = {**kind_parameters("text"), **params}
-        text = read_text(Path(data)) if isinstance(data, Path) else data
-        if not isinstance(text, str):
+        if not isinstance(data, str):
             raise ConfigError("text data must be a str of text or a pathlib.Path to a file.")
-        return text_dataset(text, name, "user text", params["sequence_length"],
+        return text_dataset(data, name, "user text", params["sequence_length"],
                             params["held_out"])
     train_part, test_part = _split_parts(data)
     x, y, feature_names = _as_xy(train_part, target, groups if isinstance(groups, str) else None)
+    if structure.length(x) == 0:
+        raise ConfigError("the data has 0 samples; pass the samples to train on.")
+    _missing_labels(y, target, "given" if test_part is None else "training")
     if structure.length(x) != len(y):
         raise ConfigError(f"inputs and labels differ in length: {structure.length(x)} vs "
                           f"{len(y)}.")
@@ -223,6 +332,7 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
         source = f"user data, {test_size:.0%} held out as test (seed {seed})"
     else:
         x_test, y_test, _ = _as_xy(test_part, target)
+        _missing_labels(y_test, target, "test")
         source = "user data with its own test set"
     if task == "regression":
         (y_train, y_test), class_names = _regression_targets(y, y_test), ()

@@ -9,11 +9,15 @@ Usage:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import keras
 from keras import layers
 
 from kdl.models.dense import dense_block, output_head
+from kdl.models.params import Rate, Size, Sizes
+
+Padding = Literal["same", "valid"]
 
 
 def conv_block(x, filters: int, kernel_size: int = 3, convs: int = 1, batch_norm: bool = True,
@@ -52,7 +56,7 @@ def conv_stack(x, filters: Sequence[int], kernel_size: int = 3, convs_per_block:
 
 
 def lecture_mnist_convnet(input_shape: Sequence[int] = (28, 28, 1), num_outputs: int = 10,
-                          dropout: float = 0.25, output_activation: str | None = "softmax",
+                          dropout: Rate = 0.25, output_activation: str | None = "softmax",
                           name: str = "lecture_mnist_convnet") -> keras.Model:
     """The lecture's MNIST convnet: (Conv32 -> Conv32 -> Dropout -> Pool), (Conv16 -> Conv16 ->
     Dropout -> Pool), Flatten, Dense 10. 19,082 parameters on 28x28x1 inputs.
@@ -70,11 +74,11 @@ def lecture_mnist_convnet(input_shape: Sequence[int] = (28, 28, 1), num_outputs:
     return keras.Model(inputs, output_head(x, num_outputs, output_activation), name=name)
 
 
-def convnet(input_shape: Sequence[int], num_outputs: int, filters: Sequence[int] = (32, 64),
-            kernel_size: int = 3, convs_per_block: int = 1, first_kernel_size: int | None = None,
-            batch_norm: bool = True, dropout: float = 0.0, padding: str = "same",
-            pool_before_norm: bool = False, head: str = "flatten",
-            head_units: Sequence[int] = (), head_dropout: float = 0.0,
+def convnet(input_shape: Sequence[int], num_outputs: int, filters: Sizes = (32, 64),
+            kernel_size: Size = 3, convs_per_block: Size = 1, first_kernel_size: Size | None = None,
+            batch_norm: bool = True, dropout: Rate = 0.0, padding: Padding = "same",
+            pool_before_norm: bool = False, head: Literal["flatten", "gap"] = "flatten",
+            head_units: Sizes = (), head_dropout: Rate = 0.0,
             output_activation: str | None = "softmax", name: str = "convnet") -> keras.Model:
     """Configurable convnet: a conv stack, then a flatten or global-average-pooling head with
     optional hidden dense blocks (`head_units`) before the softmax.

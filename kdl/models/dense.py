@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from kdl.models.params import Rate, Sizes
+
 
 def dense_block(x, units: int, activation: str = "relu", dropout: float = 0.0,
                 batch_norm: bool = False, name: str | None = None):
@@ -44,9 +46,9 @@ def linear(input_shape: Sequence[int], num_outputs: int, output_activation: str 
     return keras.Model(inputs, output_head(x, num_outputs, output_activation), name=name)
 
 
-def mlp(input_shape: Sequence[int], num_outputs: int, widths: Sequence[int] = (512, 512),
-        activation: str = "relu", dropout: float = 0.2, batch_norm: bool = False,
-        input_dropout: float = 0.0, output_activation: str | None = "softmax",
+def mlp(input_shape: Sequence[int], num_outputs: int, widths: Sizes = (512, 512),
+        activation: str = "relu", dropout: Rate = 0.2, batch_norm: bool = False,
+        input_dropout: Rate = 0.0, output_activation: str | None = "softmax",
         name: str = "mlp") -> keras.Model:
     """Multi-layer perceptron: a stack of dense blocks, then the output layer.
 

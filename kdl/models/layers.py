@@ -2,11 +2,13 @@
 
 Usage:
     rating = ClipAtInference(1.0, 5.0)(raw_rating)   # clipped when predicting, not in training
+    features = Standardize(mean=x.mean(0), std=x.std(0))(inputs)
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 
 @keras.saving.register_keras_serializable(package="kdl")
@@ -54,3 +56,33 @@ class PerSampleL2(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "l2": self.l2}
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+class Standardize(keras.layers.Layer):
+    """(x - mean) / std per feature (the last axis), with the statistics fitted in float64
+    outside the model. It keeps the standard deviation, not the variance as Keras's
+    Normalization does: a feature of size 1e30 has a variance of 1e60, which is infinite in
+    float32 and would turn the feature into zeros.
+
+    Usage: Standardize(mean=x.mean(0), std=x.std(0))(inputs)
+    """
+
+    def __init__(self, mean, std, **kwargs):
+        super().__init__(**kwargs)
+        self.mean_values = [float(v) for v in np.ravel(mean)]
+        self.std_values = [float(v) for v in np.ravel(std)]
+
+    def build(self, input_shape) -> None:
+        size = len(self.mean_values)
+        self.mean = self.add_weight(shape=(size,), name="mean", trainable=False,
+                                    initializer=keras.initializers.Constant(self.mean_values))
+        self.std = self.add_weight(shape=(size,), name="std", trainable=False,
+                                   initializer=keras.initializers.Constant(self.std_values))
+
+    def call(self, inputs):
+        inputs = keras.ops.cast(inputs, self.compute_dtype)
+        return (inputs - self.mean) / keras.ops.maximum(self.std, keras.config.epsilon())
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "mean": self.mean_values, "std": self.std_values}

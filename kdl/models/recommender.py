@@ -11,7 +11,9 @@ Usage:
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
+from typing import Literal
 
 import keras
 import numpy as np
@@ -19,6 +21,7 @@ from keras import layers
 
 from kdl.models.dense import dense_block
 from kdl.models.layers import ClipAtInference, KnownOnly, PerSampleL2
+from kdl.models.params import NonNegative, Rate, Size, Sizes
 
 
 def _side(ids, vocabulary: np.ndarray, dim: int, l2: float, bias_l2: float, role: str,
@@ -41,7 +44,8 @@ def _side(ids, vocabulary: np.ndarray, dim: int, l2: float, bias_l2: float, role
     return vector, offset
 
 
-OUTPUT_RANGES = ("clip", "sigmoid", "none")
+OutputRange = Literal["clip", "sigmoid", "none"]
+OUTPUT_RANGES = typing.get_args(OutputRange)
 
 
 def _finish(parts: list, global_mean: float, rating_range: Sequence[float] | None,
@@ -76,9 +80,9 @@ def _pairs_input(input_shape: Sequence[int]):
 def matrix_factorization(input_shape: Sequence[int], num_outputs: int = 1,
                          output_activation: str | None = None, *, user_ids: Sequence[int],
                          item_ids: Sequence[int], global_mean: float = 0.0,
-                         rating_range: Sequence[float] | None = None, embedding_dim: int = 64,
-                         l2: float = 0.05, bias_l2: float = 0.005, biases: bool = True,
-                         output_range: str = "clip",
+                         rating_range: Sequence[float] | None = None, embedding_dim: Size = 64,
+                         l2: NonNegative = 0.05, bias_l2: NonNegative = 0.005,
+                         biases: bool = True, output_range: OutputRange = "clip",
                          name: str = "matrix_factorization") -> keras.Model:
     """rating = global mean + user bias + item bias + user vector · item vector.
 
@@ -97,10 +101,10 @@ def matrix_factorization(input_shape: Sequence[int], num_outputs: int = 1,
 def neural_recommender(input_shape: Sequence[int], num_outputs: int = 1,
                        output_activation: str | None = None, *, user_ids: Sequence[int],
                        item_ids: Sequence[int], global_mean: float = 0.0,
-                       rating_range: Sequence[float] | None = None, embedding_dim: int = 32,
-                       widths: Sequence[int] = (64, 32), dropout: float = 0.2, l2: float = 0.02,
-                       bias_l2: float = 0.005, biases: bool = True,
-                         output_range: str = "clip",
+                       rating_range: Sequence[float] | None = None, embedding_dim: Size = 32,
+                       widths: Sizes = (64, 32), dropout: Rate = 0.2, l2: NonNegative = 0.02,
+                       bias_l2: NonNegative = 0.005, biases: bool = True,
+                       output_range: OutputRange = "clip",
                        name: str = "neural_recommender") -> keras.Model:
     """Concatenated user and item embeddings -> MLP -> rating offset, plus biases and the
     global mean (the "neural collaborative filtering" shape).

@@ -9,13 +9,19 @@ Usage:
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
+from typing import Literal
 
 import keras
 from keras import layers
 
+from kdl.models.params import NonNegativeInt, Rate, Size, Sizes
+
+Cell = Literal["lstm", "gru", "rnn"]
+Head = Literal["direct", "one_step", "seq2seq"]
 CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "rnn": layers.SimpleRNN}
-HEADS = ("direct", "one_step", "seq2seq")
+HEADS = typing.get_args(Head)
 
 
 def _cell(cell: str):
@@ -52,10 +58,10 @@ def recurrent_stack(x, cell: str = "lstm", units: Sequence[int] = (64,), dropout
 
 def forecaster(input_shape: Sequence[int], num_outputs: int, output_activation: str | None = None,
                *, horizon: int, target_columns: Sequence[int], target_mean: Sequence[float],
-               target_std: Sequence[float], cell: str = "lstm", units: Sequence[int] = (64,),
-               dropout: float = 0.0, recurrent_dropout: float = 0.0, bidirectional: bool = False,
-               conv_filters: int = 0, conv_kernel: int = 3, head: str = "direct",
-               last_value_norm: bool = True, linear_skip: bool = True, segment: int = 1,
+               target_std: Sequence[float], cell: Cell = "lstm", units: Sizes = (64,),
+               dropout: Rate = 0.0, recurrent_dropout: Rate = 0.0, bidirectional: bool = False,
+               conv_filters: NonNegativeInt = 0, conv_kernel: Size = 3, head: Head = "direct",
+               last_value_norm: bool = True, linear_skip: bool = True, segment: Size = 1,
                channel_independent: bool = False, name: str = "forecaster") -> keras.Model:
     """Window (lookback, features), standardized, -> forecast (horizon, targets) in the
     targets' original units.
@@ -140,9 +146,9 @@ def forecaster(input_shape: Sequence[int], num_outputs: int, output_activation: 
 
 
 def char_language_model(input_shape: Sequence[int], num_outputs: int,
-                        output_activation: str | None = "softmax", *, embedding_dim: int = 64,
-                        cell: str = "lstm", units: Sequence[int] = (512,),
-                        dropout: float = 0.0, name: str = "char_language_model") -> keras.Model:
+                        output_activation: str | None = "softmax", *, embedding_dim: Size = 64,
+                        cell: Cell = "lstm", units: Sizes = (512,),
+                        dropout: Rate = 0.0, name: str = "char_language_model") -> keras.Model:
     """Characters (encoded ids) -> embedding -> stacked LSTM/GRU -> next-character softmax at
     every position. Takes contexts of any length.
 

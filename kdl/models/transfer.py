@@ -18,6 +18,7 @@ from keras import layers
 
 from kdl.errors import ConfigError, unknown_name
 from kdl.models.dense import dense_block, output_head
+from kdl.models.params import Rate, Sizes
 
 FEATURES_NAME = "features"
 
@@ -44,8 +45,8 @@ def features_of(model: keras.Model, cut_layer: str | None = None) -> keras.Model
 
 
 def transfer(input_shape: Sequence[int], num_outputs: int, base_model: keras.Model | None = None,
-             cut_layer: str | None = None, head_units: Sequence[int] = (),
-             dropout: float = 0.0, batch_norm: bool = False,
+             cut_layer: str | None = None, head_units: Sizes = (),
+             dropout: Rate = 0.0, batch_norm: bool = False,
              output_activation: str | None = "softmax", name: str = "transfer") -> keras.Model:
     """`base_model`'s features (trained weights kept) then a new head: global average pooling
     of feature maps (or the feature vector as it is), hidden dense blocks, the output layer.
