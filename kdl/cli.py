@@ -19,6 +19,7 @@ import argparse
 import ast
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=0)
     compare = commands.add_parser("compare", help="compare runs side by side")
     compare.add_argument("run_dirs", nargs="+")
-    compare.add_argument("--out", default=".", help="folder for compare.png (default: here)")
+    compare.add_argument("--out", help="folder for compare.png (default: a new "
+                                        "runs/compare/<timestamp>)")
     return parser
 
 
@@ -182,31 +184,58 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with stderr muted: its C++ start-up lines are noise in a terminal."""
+    """Import TensorFlow and look for GPUs with stderr muted: its C++ start-up lines, and on a
+    machine without a GPU its "failed call to cuInit: CUDA error", are noise in a terminal."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
+        import tensorflow
+
+        tensorflow.config.list_physical_devices("GPU")
     finally:
         os.dup2(saved, 2)
         os.close(devnull)
         os.close(saved)
 
 
+NEEDS_TENSORFLOW = ("run", "sweep", "learning-curve", "ensemble", "generate", "publish")
+
+
+def _check_before_tensorflow(args: argparse.Namespace, pipelines: Any) -> dict[str, Any]:
+    """The pipeline name and every override checked in well under a second, before TensorFlow
+    (seconds to import) is loaded; returns the overrides."""
+    if args.command not in ("run", "sweep", "learning-curve"):
+        return {}
+    from kdl.spec import resolve
+
+    overrides = _overrides(args)
+    spec = pipelines.get(args.name)
+    resolve(spec, overrides)
+    grid = _grid(args.grid) if args.command == "sweep" else {}
+    for key, values in grid.items():
+        for value in values:
+            resolve(spec, {**overrides, key: value})
+    return overrides
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `kdl` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    _import_tensorflow_quietly()
     try:
         import pipelines
-        from kdl import compare, runner
+        from kdl import compare
 
+        _check_before_tensorflow(args, pipelines)
+        if args.command in NEEDS_TENSORFLOW:
+            _import_tensorflow_quietly()
         if args.command == "list":
             print(pipelines.list().to_string())
         elif args.command == "describe":
             print(pipelines.describe(args.name))
         elif args.command == "publish":
+            from kdl import runner
+
             print(f"published: {runner.publish_run(args.run_dir, args.to)}")
         elif args.command == "report":
             loaded = compare.load_reports([args.run_dir])
@@ -229,7 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(generate_from_export(args.source, args.prompt, args.length, args.temperature,
                                        args.top_k or None, args.seed, args.no_repeat or None))
         elif args.command == "compare":
-            table, plot = compare.compare(args.run_dirs, args.out)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", compare.ComparisonWarning)
+                table, plot = compare.compare(args.run_dirs, args.out)
+            for warning in caught:
+                print(f"kdl: warning: {warning.message}", file=sys.stderr)
             print(table.to_string(float_format=lambda v: f"{v:.4f}"))
             print(f"plot: {plot}")
         elif args.command == "sweep":
@@ -242,10 +275,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(curve.table.drop(columns=["run_dir"]).to_string(index=False))
             print(f"plot: {curve.sweep_dir / 'loss_vs_samples.png'}")
         else:
+            from kdl import runner
+
             result = runner.run(pipelines.get(args.name), **_overrides(args))
             print(result.report.summary())
             print(f"report: {result.run_dir / 'report.html'}")
             print(f"report: {result.run_dir / 'report.md'}")
+            if result.export_path is not None:
+                print(f"export: {result.export_path}")
+            if result.published_path is not None:
+                print(f"serving version: {result.published_path}")
     except KdlError as err:
         print(f"kdl: error: {err}", file=sys.stderr)
         return 2

@@ -8,13 +8,16 @@ Usage:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from kdl import plots
 from kdl.errors import ConfigError
+from kdl.folders import new_stamped_dir
 from kdl.metrics import scalar_metrics
 from kdl.report import JSON_NAME, Report
 
@@ -45,17 +48,66 @@ def metrics_table(reports: dict[str, Report]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def compare(run_dirs: Sequence[str | Path], out_dir: str | Path = ".") -> tuple[pd.DataFrame, Path]:
-    """Side-by-side metrics of the runs, and `compare.png` with their validation-loss curves
-    (training loss where a run had no validation) written to `out_dir`."""
+SETTINGS = ("subset", "seed", "epochs", "batch_size", "learning_rate", "validation", "data")
+
+
+def settings(report: Report) -> dict[str, Any]:
+    """The settings that make two runs' figures comparable: training size, seed, epochs run,
+    batch size, learning rate, validation strategy, data."""
+    spec = report.config.get("spec") or {}
+    training = spec.get("training") or {}
+    epochs = [sum(f.get("phase_epochs") or []) for f in report.folds]
+    return {"subset": report.config.get("subset"), "seed": report.config.get("seed"),
+            "epochs": training.get("epochs") if not any(epochs) else max(epochs),
+            "batch_size": training.get("batch_size"),
+            "learning_rate": training.get("learning_rate"),
+            "validation": report.validation.get("strategy"),
+            "data": f"{report.data.get('name')} (train {report.data.get('n_train')})"}
+
+
+def differences(reports: dict[str, Report]) -> list[str]:
+    """One warning per setting that differs between the runs, naming each run's value."""
+    found = {label: settings(report) for label, report in reports.items()}
+    warnings = []
+    for key in SETTINGS:
+        values = {label: found[label].get(key) for label in found}
+        if len({repr(v) for v in values.values()}) > 1:
+            said = ", ".join(f"{label}: {value}" for label, value in values.items())
+            warnings.append(f"the runs differ in {key} ({said}); their figures are not "
+                            "comparable on that alone.")
+    return warnings
+
+
+def compare(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None
+            ) -> tuple[pd.DataFrame, Path]:
+    """Side-by-side metrics of the runs (with the settings that differ as rows), and
+    `compare.png` with their validation-loss curves (training loss where a run had no
+    validation), written to `out_dir` (default: a new runs/compare/<timestamp> beside the
+    first run's pipeline folder). Differing settings are warned about.
+
+    Usage: table, plot = compare(["runs/mnist_mlp/20261123-101500", "runs/mnist_convnet/..."])
+    """
     if len(run_dirs) < 2:
         raise ConfigError("compare needs at least two run folders.")
     reports = load_reports(run_dirs)
+    for warning in differences(reports):
+        warnings.warn(warning, ComparisonWarning, stacklevel=2)
     curves = {}
     for label, report in reports.items():
         folds = [f["history"] for f in report.folds] or [report.history]
         key = "val_loss" if "val_loss" in folds[0] else "loss"
         curves[f"{label} ({key})"] = folds[0].get(key, [])
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return metrics_table(reports), plots.overlay_curves(curves, "loss", out / "compare.png")
+    if out_dir is None:
+        out = new_stamped_dir(Path(run_dirs[0]).resolve().parent.parent, "compare")
+    else:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+    table = metrics_table(reports)
+    differing = pd.DataFrame({label: {f"setting {k}": settings(r)[k] for k in SETTINGS}
+                              for label, r in reports.items()})
+    table = pd.concat([table, differing[differing.nunique(axis=1, dropna=False) > 1]])
+    return table, plots.overlay_curves(curves, "loss", out / "compare.png")
+
+
+class ComparisonWarning(UserWarning):
+    """Runs compared side by side differ in a setting that moves their figures."""

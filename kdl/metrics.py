@@ -13,7 +13,10 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
+
+from kdl.lazy import lazy
+
+skm = lazy("sklearn.metrics")
 
 # Which way is better for the figures of a run that are not a task's metrics; each task
 # declares its own metrics' directions (kdl.tasks).

@@ -33,6 +33,13 @@ def layer_names(model: keras.Model) -> list[str]:
     return [layer.name for layer, _ in walk(model)]
 
 
+def in_words(trainable: str) -> str:
+    """"all" -> "every layer", "above:features" -> "the layers after features"."""
+    kind, _, name = trainable.partition(":")
+    return {"above": f"the layers after {name}", "from": f"{name} and the layers after it"}.get(
+        kind, "every layer")
+
+
 def set_trainable(model: keras.Model, trainable: str) -> None:
     """Freeze and unfreeze `model`'s layers for one phase (see the module docstring)."""
     layers = list(walk(model))

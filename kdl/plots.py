@@ -10,13 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay, auc, precision_recall_curve, roc_curve  # noqa: E402,I001
+from kdl.lazy import lazy
+
+
+def _agg_backend() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+plt = lazy("matplotlib.pyplot", before=_agg_backend)
+ticker = lazy("matplotlib.ticker")
+skm = lazy("sklearn.metrics")
 
 History = Mapping[str, Sequence[float]]
 
@@ -49,7 +56,7 @@ def learning_curves(histories: Sequence[History] | History, path: str | Path,
                           xytext=(3, -12), textcoords="offset points", fontsize="small",
                           color="grey")
         axis.set_xlabel("epoch")
-        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         axis.set_title(name)
         axis.grid(alpha=0.3)
         axis.legend(fontsize="small")
@@ -61,7 +68,7 @@ def confusion_matrix(matrix: Sequence[Sequence[int]], class_names: Sequence[str]
     """The test confusion matrix with counts, rows = true class, columns = predicted class."""
     size = max(5.0, 0.55 * len(class_names) + 2)
     fig, axis = plt.subplots(figsize=(size, size))
-    display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(class_names))
+    display = skm.ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(class_names))
     display.plot(ax=axis, colorbar=False, xticks_rotation=45, values_format="d")
     axis.set_title("confusion matrix (test)")
     return _save(fig, path)
@@ -76,11 +83,11 @@ def _one_vs_rest_panels(y_true: np.ndarray, probabilities: np.ndarray,
         if positive.min() == positive.max():
             continue  # the curve is undefined for a class absent from y_true
         if curve == "roc":
-            x, y, _ = roc_curve(positive, probabilities[:, index])
-            axis.plot(x, y, label=f"{name} (AUC {auc(x, y):.3f})")
+            x, y, _ = skm.roc_curve(positive, probabilities[:, index])
+            axis.plot(x, y, label=f"{name} (AUC {skm.auc(x, y):.3f})")
         else:
-            precision, recall, _ = precision_recall_curve(positive, probabilities[:, index])
-            axis.plot(recall, precision, label=f"{name} (AUC {auc(recall, precision):.3f})")
+            precision, recall, _ = skm.precision_recall_curve(positive, probabilities[:, index])
+            axis.plot(recall, precision, label=f"{name} (AUC {skm.auc(recall, precision):.3f})")
     if curve == "roc":
         axis.plot([0, 1], [0, 1], color="grey", linestyle=":")
         axis.set(xlabel="false positive rate", ylabel="true positive rate",
@@ -165,7 +172,7 @@ def overlay_curves(curves: Mapping[str, Sequence[float]], ylabel: str, path: str
     for label, values in curves.items():
         axis.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
     axis.set(xlabel="epoch", ylabel=ylabel)
-    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small")
     return _save(fig, path)
@@ -181,7 +188,7 @@ def overlay_histories(histories: Mapping[str, History], path: str | Path, title:
         if "val_loss" in history:
             axis.plot(epochs, history["loss"], linestyle="--", color=line.get_color())
     axis.set(xlabel="epoch", ylabel="loss (solid: validation, dashed: train)", title=title)
-    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small")
     return _save(fig, path)

@@ -72,6 +72,8 @@ class Report:
             verdict = "pass" if check["passed"] else "FAIL"
             lines.append(f"  {check['metric']} {check['comparison']} {check['threshold']:g}: "
                          f"{verdict} ({check['value']:.4g})")
+        if self.validation.get("final_model_training"):
+            lines.append(f"  training         {self.validation['final_model_training']}")
         if len(self.folds) > 1 and self.aggregate:
             lines.append(f"  validation over {len(self.folds)} folds (mean ± std):")
             for name, values in self.aggregate.items():
@@ -90,6 +92,56 @@ class Report:
     def __repr__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        """The report page's body, for a notebook cell (plots included once it is written)."""
+        return f"<div>{self._html_body(getattr(self, '_run_dir', None))}</div>"
+
+    def configuration(self) -> list[list[str]]:
+        """(setting, value) rows: model and its parameters, data parameters, training, seed."""
+        spec = self.config.get("spec") or {}
+        rows = []
+        if spec:
+            params = ", ".join(f"{k}={_setting(v)}"
+                               for k, v in (spec.get("model_params") or {}).items())
+            rows.append(["model", f"{spec.get('model')}({params})"])
+            if spec.get("data_params"):
+                rows.append(["data parameters", ", ".join(
+                    f"{k}={_setting(v)}" for k, v in spec["data_params"].items())])
+            if spec.get("preprocessing"):
+                rows.append(["input preprocessing", str(spec["preprocessing"])])
+            for key, value in (spec.get("training") or {}).items():
+                if key == "phases" and value:
+                    rows.append(["phases", "; ".join(
+                        f"{p['epochs']} epochs at learning rate {p['learning_rate'] or 'base'}, "
+                        f"trainable {p['trainable']}" for p in value)])
+                elif key == "max_minutes" and value:
+                    rows.append([key, f"{value:g} (a wall-clock limit: the same seed may stop at "
+                                      "a different epoch on another run or machine, and then "
+                                      "give other metrics)"])
+                elif value not in ((), [], {}):
+                    rows.append([key, str(value)])
+        for key in ("seed", "subset", "strategy", "parameters"):
+            if self.config.get(key) is not None:
+                value = self.config[key]
+                if key == "strategy" and str(value).startswith("_Default"):
+                    value = "default (one device)"
+                rows.append([key, f"{value:,}" if key == "parameters" else str(value)])
+        return rows
+
+    def training_ends(self) -> list[list[str]]:
+        """Per trained unit: epochs run, the epoch early stopping kept, how training ended."""
+        rows = []
+        for fold in self.folds:
+            kept = [k for k in fold.get("kept_epochs") or [] if k is not None]
+            rows.append([f"fold {fold['fold'] + 1}" if len(self.folds) > 1 else "training",
+                         str(sum(fold.get("phase_epochs") or []) or ""),
+                         ", ".join(map(str, kept)) or "-",
+                         "; ".join(fold.get("stops") or [])])
+        final = self.validation.get("final_model", "")
+        if str(final).startswith("refit"):
+            rows.append(["refit", "", "-", self.validation.get("final_model_training", "")])
+        return rows
+
     def _headline(self) -> str:
         direction = "higher" if greater_is_better(self.optimizing_metric) else "lower"
         return (f"Optimizing metric: {self.optimizing_metric} = "
@@ -104,7 +156,12 @@ class Report:
                  "pass" if c["passed"] else "FAIL"] for c in self.satisficing]))
         out.append(("Test metrics", ["metric", "value"],
                     [[k, f"{v:.4f}"] for k, v in scalar_metrics(self.test_metrics).items()]))
-        if self.aggregate:
+        if self.config.get("spec") or self.config.get("seed") is not None:
+            out.append(("Configuration", ["setting", "value"], self.configuration()))
+        if any(f.get("phase_epochs") for f in self.folds):
+            out.append(("Training", ["unit", "epochs run", "epoch kept (early stopping)",
+                                     "how it ended"], self.training_ends()))
+        if self.aggregate and len(self.folds) > 1:
             names = list(self.aggregate)
             rows = [[str(f["fold"] + 1), str(f["n_fit"]), str(f["n_validation"])]
                     + [_fmt(f["metrics"].get(n)) for n in names] for f in self.folds]
@@ -112,6 +169,11 @@ class Report:
                 f"{self.aggregate[n]['mean']:.4f} ± {self.aggregate[n]['std']:.4f}"
                 for n in names])
             out.append(("Validation per fold", ["fold", "n_fit", "n_validation", *names], rows))
+        elif self.aggregate:
+            fold = self.folds[0] if self.folds else {}
+            out.append((f"Validation ({fold.get('n_validation', '?')} held-out samples, one "
+                        "split)", ["metric", "value"],
+                        [[n, _fmt(v["mean"])] for n, v in self.aggregate.items()]))
         for title, rows in self.extras.items():
             if rows and all(isinstance(r, dict) for r in rows.values()):
                 columns = list(dict.fromkeys(k for r in rows.values() for k in r))
@@ -162,6 +224,16 @@ class Report:
 
     def to_html(self, run_dir: str | Path) -> str:
         """report.html: one self-contained page, the plots embedded as base64 PNG."""
+        style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+                 "table{border-collapse:collapse;margin-bottom:1em}"
+                 "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+                 "img{max-width:100%}")
+        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
+                f"{escape(self.pipeline)} report</title><style>{style}</style></head><body>"
+                + self._html_body(run_dir) + "</body></html>\n")
+
+    def _html_body(self, run_dir: str | Path | None) -> str:
+        """The page's content: tables, texts, the plots found in `run_dir`, where files went."""
         body = [f"<h1>{escape(self.pipeline)}</h1>", f"<p><b>{escape(self._headline())}</b></p>"]
         for heading, columns, rows in self.sections():
             head = "".join(f"<th>{escape(c)}</th>" for c in columns)
@@ -174,8 +246,8 @@ class Report:
                      for name, text in texts.items()]
         body.append("<h2>Plots</h2>")
         for name, file in self.plots.items():
-            path = Path(run_dir) / file
-            if path.exists():
+            path = Path(run_dir or ".") / file
+            if run_dir is not None and path.exists():
                 data = base64.b64encode(path.read_bytes()).decode("ascii")
                 body.append(f"<figure><img alt='{escape(name)}' src='data:image/png;base64,"
                             f"{data}'><figcaption>{escape(name)}</figcaption></figure>")
@@ -183,18 +255,13 @@ class Report:
             body.append(f"<p>Exported to <code>{escape(self.export_path)}</code>.</p>")
         if self.publication:
             body.append(f"<p>Serving version: {escape(self._served())}.</p>")
-        style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
-                 "table{border-collapse:collapse;margin-bottom:1em}"
-                 "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-                 "img{max-width:100%}")
-        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
-                f"{escape(self.pipeline)} report</title><style>{style}</style></head><body>"
-                + "\n".join(body) + "</body></html>\n")
+        return "\n".join(body)
 
     def write(self, run_dir: str | Path) -> Path:
         """Write report.json, report.md and report.html into `run_dir`; returns the JSON path."""
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
+        self._run_dir = run_dir  # where the plots are, for the notebook view; not in the JSON
         path = run_dir / JSON_NAME
         _atomic_write(path, json.dumps(asdict(self), indent=2, default=str))
         _atomic_write(run_dir / MARKDOWN_NAME, self.to_markdown())
@@ -205,7 +272,9 @@ class Report:
     def load(cls, run_dir: str | Path) -> Report:
         """Read a run's report.json back."""
         payload = json.loads((Path(run_dir) / JSON_NAME).read_text())
-        return cls(**payload)
+        report = cls(**payload)
+        report._run_dir = Path(run_dir)
+        return report
 
 
 def check_thresholds(rules: dict[str, tuple[str, float]],
@@ -221,6 +290,11 @@ def check_thresholds(rules: dict[str, tuple[str, float]],
         results.append({"metric": metric, "comparison": comparison, "threshold": threshold,
                         "value": None if value is None else float(value), "passed": passed})
     return results
+
+
+def _setting(value: Any) -> str:
+    """A parameter as written in Python, the same before and after a JSON round trip."""
+    return repr(list(value)) if isinstance(value, tuple) else repr(value)
 
 
 def _fmt(value: float | None) -> str:

@@ -27,11 +27,12 @@ import keras
 import numpy as np
 
 from kdl import data as kdl_data
-from kdl import export, plots, publishing, resume, structure, tasks, training, validation
+from kdl import export, plots, progress, publishing, resume, structure, tasks, training, validation
 from kdl.build import build_model
 from kdl.checkpoint import CHECKPOINTS, UnitCheckpoint, discard, outputs_of
 from kdl.data import Dataset
 from kdl.errors import ConfigError, KdlError, UnknownNameError, unknown_name
+from kdl.folders import new_stamped_dir
 from kdl.metrics import aggregate, greater_is_better
 from kdl.report import Report, check_thresholds
 from kdl.spec import PipelineSpec, RunOptions, as_dict, resolve
@@ -54,13 +55,15 @@ class Fold:
     metrics: dict[str, Any]
     phase_epochs: list[int] = dataclasses.field(default_factory=list)
     kept_epochs: list[int | None] = dataclasses.field(default_factory=list)
+    stops: list[str] = dataclasses.field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready summary for the report."""
         return {"fold": self.index, "n_fit": int(len(self.fit_idx)),
                 "n_validation": int(len(self.val_idx)), "metrics": self.metrics,
                 "history": self.history, "fit_seconds": round(sum(self.epoch_seconds), 3),
-                "phase_epochs": self.phase_epochs, "kept_epochs": self.kept_epochs}
+                "phase_epochs": self.phase_epochs, "kept_epochs": self.kept_epochs,
+                "stops": self.stops}
 
 
 @dataclass
@@ -134,19 +137,6 @@ def _check_base_model(spec: PipelineSpec) -> None:
         export.load_trained_model(spec.base_model)
 
 
-def _new_run_dir(root: str | Path, pipeline: str) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(root).resolve() / pipeline
-    for attempt in range(1, 1000):
-        candidate = base / (stamp if attempt == 1 else f"{stamp}-{attempt}")
-        try:
-            candidate.mkdir(parents=True, exist_ok=False)
-            return candidate
-        except FileExistsError:
-            continue
-    raise ConfigError(f"could not create a new run directory under {base}.")
-
-
 def _export_dir(spec: PipelineSpec, options: RunOptions) -> Path | None:
     if options.export is False or options.export is None:
         return None
@@ -170,6 +160,7 @@ class CrossValidation:
     final_fit_idx: np.ndarray
     x: Any = None
     y: Any = None
+    final_stops: list[str] = dataclasses.field(default_factory=list)
 
 
 def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: Any,
@@ -291,7 +282,7 @@ def _trained_fold(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: 
                         structure.named_arrays(predictions, "predictions")
                         if predictions is not None else {})
     fold = Fold(index, fit_idx, val_idx, fitted.history, fitted.epoch_seconds, scores,
-                fitted.phase_epochs, fitted.kept_epochs)
+                fitted.phase_epochs, fitted.kept_epochs, fitted.stops)
     return fold, predictions, model
 
 
@@ -317,9 +308,14 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
     folds: list[Fold] = []
     oof: Any = None
     best_model, best_scores, best_history, best_fit = None, None, {}, np.arange(0)
+    best_stops: list[str] = []
     for index, (fit_idx, val_idx) in enumerate(splits):
+        unit = f"fold {index + 1}/{len(splits)}" if len(splits) > 1 else "training"
+        validating = f", validating on {len(val_idx):,}" if len(val_idx) else ""
+        progress.say(options.verbose, f"{unit}: {len(fit_idx):,} samples{validating}")
         fold, predictions, model = _trained_fold(spec, options, dataset, x, y, index, fit_idx,
                                                  val_idx, distribution, run_dir)
+        progress.say(options.verbose, f"{unit}: {progress.ended(fold.stops)}")
         if predictions is not None:
             if oof is None:
                 oof = structure.empty_like(predictions, structure.length(x))
@@ -328,7 +324,7 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
         if len(splits) == 1 or (spec.final_model == "best_fold"
                                 and _better(fold.metrics, best_scores, spec.optimizing_metric)):
             best_model, best_scores, best_history = model, fold.metrics, fold.history
-            best_fit = fit_idx
+            best_fit, best_stops = fit_idx, fold.stops
     if len(splits) == 1:
         final = "the only split's model"
     elif spec.final_model == "best_fold":
@@ -336,15 +332,20 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
     else:
         refit_spec, epochs = _refit_spec(spec, folds)
         everything = np.arange(structure.length(x))
+        progress.say(options.verbose, f"refit: all {len(everything):,} training samples, "
+                                      f"{epochs} epochs (the folds' median with early stopping)"
+                     if spec.training.early_stopping else
+                     f"refit: all {len(everything):,} training samples, {epochs} epochs")
         best_model, fitted = train(refit_spec, options, dataset, x, y, everything, np.arange(0),
                                    seed=options.seed, distribution=distribution,
                                    checkpoint=_unit(run_dir, "refit"))
-        best_history, best_fit = fitted.history, everything
+        best_history, best_fit, best_stops = fitted.history, everything, fitted.stops
+        progress.say(options.verbose, f"refit: {progress.ended(fitted.stops)}")
         final = f"refit on all training data ({epochs} epochs)"
     if not isinstance(best_model, keras.Model):
         best_model = best_model()
     return CrossValidation(strategy.describe(), folds, oof, best_model, best_history, final,
-                           type(distribution).__name__, best_fit, x, y)
+                           type(distribution).__name__, best_fit, x, y, best_stops)
 
 
 def export_run(spec: PipelineSpec, dataset: Dataset, model: keras.Model, report: Report,
@@ -391,7 +392,7 @@ def _start(spec: PipelineSpec, options: RunOptions, overrides: dict[str, Any],
         run_dir = Path(options.resume).resolve()
         resume.check_same_run(run_dir, spec, fingerprint)
         return run_dir
-    run_dir = _new_run_dir(options.runs_dir, spec.name)
+    run_dir = new_stamped_dir(options.runs_dir, spec.name)
     resume.start(run_dir, spec, overrides, fingerprint)
     return run_dir
 
@@ -475,6 +476,8 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
 
     evaluate_start = time.perf_counter()
     x_test = kdl_data.as_model_input(spec.data_kind, dataset.x_test)
+    progress.say(options.verbose, f"evaluating on the test set ({structure.length(x_test):,} "
+                                  "samples) and timing the serving function")
     predictions = task.predict(model, x_test)
     fit = FitPart(cv.x, cv.y, cv.final_fit_idx, lambda inputs: task.predict(model, inputs))
     scores = task.evaluate(dataset.y_test, predictions, x_test, fit=fit)
@@ -488,6 +491,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         histories.append(cv.final_history)
         labels.append("refit")
     phase_epochs = cv.folds[0].phase_epochs if len(spec.training.plan()) > 1 else []
+    progress.say(options.verbose, "drawing the report's plots")
     plot_files = {"learning_curves": plots.learning_curves(
         histories, run_dir / "learning_curves.png", labels, phase_epochs).name}
     plot_files.update(task.plots(dataset.y_test, predictions, scores, dataset, run_dir))
@@ -511,7 +515,8 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         validation={"strategy": cv.strategy, "n_splits": len(cv.folds),
                     "n_fit": int(len(cv.folds[0].fit_idx)),
                     "n_validation": int(len(cv.folds[0].val_idx)),
-                    "final_model": cv.final_model},
+                    "final_model": cv.final_model,
+                    "final_model_training": progress.ended(cv.final_stops)},
         history=cv.final_history,
         test_metrics=scores,
         optimizing_metric=spec.optimizing_metric,
@@ -532,6 +537,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     export_path = published = None
     base = _export_dir(spec, options)
     if base is not None:
+        progress.say(options.verbose, "exporting the SavedModel (checked by reloading it)")
         export_path = export_run(spec, dataset, model, report, run_dir, serving)
         report.export_path = str(export_path)
         decision = publishing.decide(report, base, options.publish)

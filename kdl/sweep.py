@@ -16,8 +16,9 @@ from typing import Any
 import pandas as pd
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
-from kdl import plots, runner, tasks
+from kdl import plots, progress, runner, tasks
 from kdl.errors import ConfigError
+from kdl.folders import new_stamped_dir
 from kdl.metrics import greater_is_better
 from kdl.spec import PipelineSpec, resolve
 
@@ -81,16 +82,18 @@ def sweep(spec: PipelineSpec, grid: Mapping[str, Sequence[Any]], search: str = "
         raise ConfigError("sweep needs at least one parameter with a list of values, e.g. "
                           "dropout=[0.1, 0.3].")
     for key, values in grid.items():
-        resolve(spec, {**overrides, key: values[0]})  # every key and value is checked up front
+        for value in values:  # every key and value is checked before anything trains
+            resolve(spec, {**overrides, key: value})
     seed = overrides.get("seed", 0)
     settings = (list(ParameterGrid(dict(grid))) if search == "grid" else
                 list(ParameterSampler(dict(grid), n_iter=n_iter, random_state=seed)))
     runs_dir = Path(overrides.pop("runs_dir", "runs"))
-    sweep_dir = runner._new_run_dir(runs_dir / "sweeps", spec.name)
+    sweep_dir = new_stamped_dir(runs_dir / "sweeps", spec.name)
     overrides.setdefault("export", False)
     rows, results, curves = [], [], {}
-    for setting in settings:
+    for number, setting in enumerate(settings, 1):
         label = ", ".join(f"{k}={v}" for k, v in setting.items())
+        progress.say(overrides.get("verbose", "auto"), f"sweep {number}/{len(settings)}: {label}")
         result = runner.run(spec, **overrides, **setting, runs_dir=str(sweep_dir / "runs"))
         results.append(result)
         rows.append(_row(label, setting, result))

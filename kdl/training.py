@@ -23,7 +23,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kdl import phases, structure
+from kdl import phases, progress, structure
 from kdl.checkpoint import UnitCheckpoint
 from kdl.errors import ConfigError, TrainingDivergedError, unknown_name
 from kdl.spec import Phase, Training
@@ -268,11 +268,27 @@ class Fitted:
     phase_epochs: list[int] = field(default_factory=list)
     kept_epochs: list[int | None] = field(default_factory=list)
     stopped_by_time: bool = False
+    stops: list[str] = field(default_factory=list)  # per phase: how and why it ended
 
     def as_dict(self) -> dict[str, Any]:
         return {"history": self.history, "epoch_seconds": self.epoch_seconds,
                 "phase_epochs": self.phase_epochs, "kept_epochs": self.kept_epochs,
-                "stopped_by_time": self.stopped_by_time}
+                "stopped_by_time": self.stopped_by_time, "stops": self.stops}
+
+
+def stop_reason(run: int, planned: int, kept: int | None, by_time: bool,
+                max_minutes: float | None) -> str:
+    """How a phase ended, in words: "stopped at epoch 7 of 30 by early stopping; kept epoch
+    4", "stopped at epoch 3 of 30 by the 10-minute limit", "ran all 30 epochs"."""
+    if by_time:
+        said = f"stopped at epoch {run} of {planned} by the {max_minutes:g}-minute limit"
+    elif run < planned:
+        said = f"stopped at epoch {run} of {planned} by early stopping"
+    else:
+        said = f"ran all {planned} epochs"
+    if kept is not None:
+        said += f"; kept epoch {kept}" if run < planned else f"; early stopping kept epoch {kept}"
+    return said
 
 
 class Recorder(keras.callbacks.Callback):
@@ -337,6 +353,11 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
             continue
         if fitted.stopped_by_time:
             break
+        if len(config.plan()) > 1:
+            rate = phase.learning_rate or config.learning_rate
+            progress.say(verbose, f"phase {index + 1}/{len(config.plan())}: {phase.epochs} "
+                                  f"epochs at learning rate {rate:g}, training "
+                                  f"{phases.in_words(phase.trainable)}")
         phases.set_trainable(model, phase.trainable)
         optimizers = compile_phase(phase)
         done, resumed_stopping, best = 0, None, None
@@ -373,6 +394,8 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
         fitted.kept_epochs.append(stopping.best_epoch + 1 - start
                                   if stopping and stopping.best_weights is not None else None)
         fitted.stopped_by_time = bool(limit and limit.stopped_early)
+        fitted.stops.append(stop_reason(run_epochs, phase.epochs, fitted.kept_epochs[-1],
+                                        fitted.stopped_by_time, config.max_minutes))
         start += run_epochs
         if checkpoint is not None:  # the phase is over: the next starts from these weights
             checkpoint.save(model, {}, {"phase": index + 1, "phase_epoch": 0,

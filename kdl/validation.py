@@ -27,11 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn import model_selection as ms
-from sklearn.utils.multiclass import type_of_target
 
 from kdl import structure
 from kdl.errors import ConfigError
+from kdl.lazy import lazy
+
+ms = lazy("sklearn.model_selection")
+multiclass = lazy("sklearn.utils.multiclass")
 
 MAX_SPLITS = 1000  # more trainings than this is almost always a mistake (LOO on a big dataset)
 MIN_FIT_SAMPLES = 5  # fewer to train on, or to test on, gives a score that means nothing
@@ -42,7 +44,8 @@ def is_continuous(y) -> bool:
     """True for regression targets: floats (kdl encodes class labels as integers) or what
     scikit-learn calls continuous."""
     y = np.asarray(y)
-    return np.issubdtype(y.dtype, np.floating) or type_of_target(y).startswith("continuous")
+    return (np.issubdtype(y.dtype, np.floating)
+            or multiclass.type_of_target(y).startswith("continuous"))
 
 
 @dataclass(frozen=True)

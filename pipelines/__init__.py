@@ -15,17 +15,27 @@ from __future__ import annotations
 import builtins
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kdl import models, runner
-from kdl import sweep as kdl_sweep
+from kdl import models
 from kdl.spec import PipelineSpec, as_dict, valid_overrides
 from pipelines import conv, dense, recommender, recurrent  # noqa: F401 (families register specs)
 from pipelines.registry import get, names, register
 
-RunResult = runner.RunResult
+if TYPE_CHECKING:
+    from kdl import runner
+    from kdl import sweep as kdl_sweep
+
+
+def __getattr__(name: str) -> Any:
+    """`pipelines.RunResult`, without importing Keras for `list` and `describe`."""
+    if name == "RunResult":
+        from kdl.runner import RunResult
+
+        return RunResult
+    raise AttributeError(f"module 'pipelines' has no attribute {name!r}")
 
 
 class Description(str):
@@ -43,6 +53,8 @@ def run(pipeline: str | PipelineSpec, **overrides: Any) -> runner.RunResult:
     callbacks), and the builder's parameters.
     Usage: run("mnist_mlp", epochs=3, dropout=0.3, subset=10000)
     """
+    from kdl import runner  # Keras and TensorFlow are imported from here on
+
     spec = get(pipeline) if isinstance(pipeline, str) else pipeline
     result = runner.run(spec, **overrides)
     if overrides.get("verbose", "auto") not in (0, "0", False):
@@ -60,6 +72,8 @@ def sweep(pipeline: str | PipelineSpec, search: str = "grid", n_iter: int = 10,
                  dropout=[0.1, 0.3, 0.5])
     """
     spec = get(pipeline) if isinstance(pipeline, str) else pipeline
+    from kdl import sweep as kdl_sweep
+
     grid = {k: v for k, v in overrides.items() if isinstance(v, builtins.list)}
     fixed = {k: v for k, v in overrides.items() if k not in grid}
     fixed.setdefault("verbose", 0)
@@ -74,6 +88,8 @@ def learning_curve(pipeline: str | PipelineSpec, sizes: Sequence[int] = (100, 10
     Usage: learning_curve("mnist_mlp", sizes=[100, 1000, 10000], epochs=5)
     """
     spec = get(pipeline) if isinstance(pipeline, str) else pipeline
+    from kdl import sweep as kdl_sweep
+
     overrides.setdefault("verbose", 0)
     return kdl_sweep.learning_curve(spec, sizes, **overrides)
 

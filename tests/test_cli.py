@@ -69,3 +69,30 @@ def test_sweep_and_learning_curve_commands(workdir, capsys):
     assert cli.main(["learning-curve", "mnist_linear", "--sizes", "200", "400", "--epochs",
                      "1", "--quiet"]) == 0
     assert "loss_vs_samples.png" in capsys.readouterr().out
+
+
+HEAVY = ("tensorflow", "keras", "sklearn", "matplotlib")
+
+
+@pytest.mark.parametrize("argv, status", [
+    (["list"], 0),
+    (["describe", "mnist_convnet"], 0),
+    (["--help"], 0),
+    (["run", "mnist_convnt"], 2),
+    (["run", "mnist_mlp", "--set", "dropout=high"], 2),
+    (["run", "mnist_mlp", "--set", "widths=[256,"], 2),
+    (["run", "mnist_mlp", "--bogus"], 2),
+    (["sweep", "mnist_mlp", "--grid", "dropout=0.1,1.5"], 2),
+    (["learning-curve", "mnist_mlp", "--sizes", "10", "--epochs", "-1"], 2),
+])
+def test_quick_commands_and_errors_do_not_import_tensorflow(argv, status):
+    """`kdl list`, `describe`, `--help` and every name or override error answer in well under a
+    second: none of them may import TensorFlow (seconds), scikit-learn or matplotlib."""
+    probe = ("import sys\nfrom kdl import cli\ntry:\n    status = cli.main(sys.argv[1:])\n"
+             "except SystemExit as exit:\n    status = exit.code\n"
+             f"print('STATUS', status, [m for m in {HEAVY!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert f"STATUS {status} []" in done.stdout, (done.stdout[-500:], done.stderr[-1000:])
+    if status == 2 and argv[0] != "--help":
+        assert "Traceback" not in done.stderr and "error:" in done.stderr.splitlines()[-1]

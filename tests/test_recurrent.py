@@ -94,6 +94,14 @@ def test_forecaster_beats_repeating_the_last_value_and_reports_baselines(forecas
     assert np.allclose(np.asarray(served.serve(sample)), predictions[:8], atol=1e-4)
 
 
+def test_forecast_mae_has_one_unit_in_history_and_report(forecast_run):
+    """The history's `mae` is the report's: standardized, not original units beside a
+    standardized loss."""
+    report = forecast_run.report
+    fold = report.folds[0]
+    assert fold["history"]["val_mae"][-1] == pytest.approx(fold["metrics"]["mae"], rel=1e-3)
+
+
 def report_std(run):
     return np.array(run.dataset.extra["target_std"])
 

@@ -76,3 +76,48 @@ def test_version_one_reports_still_load(two_runs, tmp_path):
     (tmp_path / "report.json").write_text(json.dumps(payload))
     old = Report.load(tmp_path)
     assert old.schema_version == 1 and old.folds == [] and "accuracy" in old.summary()
+
+
+def test_reports_show_the_configuration_and_how_training_ended(two_runs):
+    holdout, folded = two_runs
+    markdown = (holdout.run_dir / "report.md").read_text()
+    assert "## Configuration" in markdown and "| model | linear(" in markdown
+    assert "| learning_rate | 0.002 |" in markdown and "| seed | 0 |" in markdown
+    assert "| subset | 600 |" in markdown
+    assert "## Training" in markdown and "ran all 2 epochs" in markdown
+    html = (folded.run_dir / "report.html").read_text()
+    assert "<h2>Configuration</h2>" in html and "widths=[16]" in html
+    assert "<td>refit</td>" in html
+
+
+def test_one_holdout_has_no_mean_and_spread_row(two_runs):
+    markdown = (two_runs[0].run_dir / "report.md").read_text()
+    assert "± 0.0000" not in markdown and "mean ± std" not in markdown
+    assert "## Validation (60 held-out samples, one split)" in markdown
+
+
+def test_early_stopping_and_time_limit_are_said_in_the_report(workdir):
+    result = pipelines.run("mnist_mlp", epochs=3, subset=400, widths=(8,), verbose=0,
+                           export=False, early_stopping=1, max_minutes=0.0001)
+    markdown = (result.run_dir / "report.md").read_text()
+    assert "stopped at epoch 1 of 3 by the 0.0001-minute limit" in markdown
+    assert "the same seed may stop at a different epoch" in markdown
+    assert "stopped at epoch 1 of 3" in result.report.summary()
+
+
+def test_a_notebook_shows_the_report_as_html_with_its_plots(two_runs):
+    html = two_runs[0].report._repr_html_()
+    assert "<h2>Test metrics</h2>" in html and "data:image/png;base64," in html
+    assert Report.load(two_runs[0].run_dir)._repr_html_().count("data:image/png") == 5
+
+
+def test_compare_warns_of_differing_settings_and_writes_beside_the_runs(two_runs, workdir):
+    short = pipelines.run("mnist_linear", epochs=1, subset=300, verbose=0, export=False,
+                          runs_dir=str(two_runs[0].run_dir.parent.parent))
+    with pytest.warns(UserWarning) as caught:
+        table, plot = compare([two_runs[0].run_dir, short.run_dir])
+    said = " ".join(str(w.message) for w in caught)
+    assert "differ in subset" in said and "differ in epochs" in said
+    assert table.loc["setting subset"].tolist() == [600, 300]
+    assert plot.parent.parent == two_runs[0].run_dir.parent.parent / "compare"
+    assert not (workdir / "compare.png").exists()

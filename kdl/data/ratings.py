@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from kdl.data.dataset import Dataset
 from kdl.data.locate import FileSource, keras_cache_dir, locate
 from kdl.errors import ConfigError, CorruptDataError
+from kdl.lazy import lazy
+
+model_selection = lazy("sklearn.model_selection")
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 USER_COLUMNS = ("userId", "user_id", "user")
@@ -101,7 +103,8 @@ def ratings_dataset(frame: pd.DataFrame, name: str, source: str, test_size: floa
         raise ConfigError(f"test_size must be in [0, 1); got {test_size}.")
     ratings = y
     if test_size:
-        x, x_test, y, y_test = train_test_split(x, y, test_size=test_size, random_state=seed)
+        x, x_test, y, y_test = model_selection.train_test_split(x, y, test_size=test_size,
+                                                                random_state=seed)
     else:
         x_test, y_test = x[:0], y[:0]
     return Dataset(

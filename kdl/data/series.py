@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
 import numpy as np
 import pandas as pd
 
 from kdl.data.dataset import Dataset
 from kdl.data.locate import FileSource, keras_cache_dir, locate
 from kdl.errors import ConfigError, CorruptDataError
+from kdl.lazy import lazy
+
+keras = lazy("keras")
 
 ETT_URL = "https://raw.githubusercontent.com/zhouhaoyi/ETDataset/main/ETT-small/ETTh1.csv"
 ETT_COLUMNS = ("date", "HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")

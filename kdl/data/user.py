@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from kdl import structure
 from kdl.data.dataset import Dataset
@@ -23,6 +22,9 @@ from kdl.data.ratings import ITEM_COLUMNS, USER_COLUMNS, find_column, ratings_da
 from kdl.data.series import user_series
 from kdl.data.text import read_text, text_dataset
 from kdl.errors import ConfigError, CorruptDataError, DataNotFoundError
+from kdl.lazy import lazy
+
+model_selection = lazy("sklearn.model_selection")
 
 ACCEPTED = ("a kdl Dataset, (x, y), ((x_train, y_train), (x_test, y_test)), "
             "{'train': (x, y), 'test': (x, y)}, a pandas DataFrame with target=..., "
@@ -212,14 +214,15 @@ def _hold_out_test(x, y, labels, test_size: float, seed: int, stratify_classes: 
         raise ConfigError(f"test_size must be a fraction in (0, 1); got {test_size}.")
     index = np.arange(structure.length(x))
     if labels is not None:
-        splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+        splitter = model_selection.GroupShuffleSplit(n_splits=1, test_size=test_size,
+                                                     random_state=seed)
         train, test = next(splitter.split(index, y, labels))
         kept = labels[train]
     else:
         _, counts = np.unique(y, return_counts=True)
         stratify = y if stratify_classes and counts.min() >= 2 else None
-        train, test = train_test_split(index, test_size=test_size, random_state=seed,
-                                       stratify=stratify)
+        train, test = model_selection.train_test_split(index, test_size=test_size,
+                                                       random_state=seed, stratify=stratify)
         kept = None
     return (structure.take(x, train), structure.take(x, test), y[train], y[test], kept)
 

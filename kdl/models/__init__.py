@@ -13,16 +13,17 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
-import keras
-
 from kdl.errors import ConfigError, unknown_name
+from kdl.lazy import lazy
 from kdl.models.conv import conv_block, conv_stack, convnet, lecture_mnist_convnet
 from kdl.models.dense import dense_block, linear, mlp
 from kdl.models.recommender import matrix_factorization, neural_recommender
 from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
 from kdl.models.transfer import transfer
 
-Builder = Callable[..., keras.Model]
+keras = lazy("keras")
+
+Builder = Callable[..., "keras.Model"]
 
 BUILDERS: dict[str, Builder] = {
     "linear": linear,

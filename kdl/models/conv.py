@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-import keras
-from keras import layers
-
+from kdl.lazy import lazy
 from kdl.models.dense import dense_block, output_head
 from kdl.models.params import Rate, Size, Sizes
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
 
 Padding = Literal["same", "valid"]
 

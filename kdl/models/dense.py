@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import keras
-from keras import layers
-
+from kdl.lazy import lazy
 from kdl.models.params import Rate, Sizes
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
 
 
 def dense_block(x, units: int, activation: str = "relu", dropout: float = 0.0,

@@ -12,6 +12,7 @@ Usage:
 
 from __future__ import annotations
 
+import inspect
 import math
 import typing
 from collections.abc import Callable, Sequence
@@ -140,9 +141,18 @@ def check_parameter(model: str, name: str, value: Any, default: Any, hint: Any) 
 def check_parameters(model: str, builder: Callable[..., Any], params: dict[str, Any],
                      defaults: dict[str, Any]) -> None:
     """Check every value in `params` against the builder's declared types and ranges."""
-    try:
-        hints = typing.get_type_hints(getattr(builder, "func", builder), include_extras=True)
-    except (NameError, TypeError):  # a builder whose annotations cannot be resolved
-        hints = {}
+    function = getattr(builder, "func", builder)
     for name, value in params.items():
-        check_parameter(model, name, value, defaults.get(name), hints.get(name, Any))
+        check_parameter(model, name, value, defaults.get(name), _hint(function, name))
+
+
+def _hint(function: Callable[..., Any], name: str) -> Any:
+    """The annotation of one parameter, evaluated alone: the return annotation (a Keras
+    model) is never evaluated, so checking a spec does not import Keras."""
+    annotation = inspect.get_annotations(function).get(name, Any)
+    if not isinstance(annotation, str):
+        return annotation
+    try:
+        return eval(annotation, getattr(function, "__globals__", {}))  # noqa: S307
+    except Exception:  # an annotation that cannot be resolved checks nothing
+        return Any

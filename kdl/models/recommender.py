@@ -15,13 +15,15 @@ import typing
 from collections.abc import Sequence
 from typing import Literal
 
-import keras
 import numpy as np
-from keras import layers
 
+from kdl.lazy import lazy
 from kdl.models.dense import dense_block
-from kdl.models.layers import ClipAtInference, KnownOnly, PerSampleL2
 from kdl.models.params import NonNegative, Rate, Size, Sizes
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
+kdl_layers = lazy("kdl.models.layers")  # defines Keras classes, so it needs Keras at import
 
 
 def _side(ids, vocabulary: np.ndarray, dim: int, l2: float, bias_l2: float, role: str,
@@ -34,13 +36,14 @@ def _side(ids, vocabulary: np.ndarray, dim: int, l2: float, bias_l2: float, role
     vector = layers.Embedding(size, dim, name=f"{role}_embedding",
                               embeddings_initializer=keras.initializers.RandomNormal(
                                   stddev=0.1 / np.sqrt(dim)))(index)
-    vector = PerSampleL2(l2, name=f"{role}_l2")(KnownOnly(name=f"{role}_known")(vector, index))
+    known = kdl_layers.KnownOnly(name=f"{role}_known")(vector, index)
+    vector = kdl_layers.PerSampleL2(l2, name=f"{role}_l2")(known)
     offset = None
     if bias:
         offset = layers.Embedding(size, 1, embeddings_initializer="zeros",
                                   name=f"{role}_bias")(index)
-        offset = PerSampleL2(bias_l2, name=f"{role}_bias_l2")(
-            KnownOnly(name=f"{role}_bias_known")(offset, index))
+        offset = kdl_layers.PerSampleL2(bias_l2, name=f"{role}_bias_l2")(
+            kdl_layers.KnownOnly(name=f"{role}_bias_known")(offset, index))
     return vector, offset
 
 
@@ -65,7 +68,7 @@ def _finish(parts: list, global_mean: float, rating_range: Sequence[float] | Non
             layers.Activation("sigmoid", name="sigmoid")(logit))
     rating = layers.Rescaling(1.0, offset=float(global_mean), name="plus_global_mean")(total)
     if output_range == "clip" and rating_range is not None:
-        rating = ClipAtInference(*rating_range, name="clip_to_range")(rating)
+        rating = kdl_layers.ClipAtInference(*rating_range, name="clip_to_range")(rating)
     return rating
 
 

@@ -13,21 +13,22 @@ import typing
 from collections.abc import Sequence
 from typing import Literal
 
-import keras
-from keras import layers
-
+from kdl.lazy import lazy
 from kdl.models.params import NonNegativeInt, Rate, Size, Sizes
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
 
 Cell = Literal["lstm", "gru", "rnn"]
 Head = Literal["direct", "one_step", "seq2seq"]
-CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "rnn": layers.SimpleRNN}
+CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}  # Keras layer names
 HEADS = typing.get_args(Head)
 
 
 def _cell(cell: str):
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}.")
-    return CELLS[cell]
+    return getattr(layers, CELLS[cell])
 
 
 def recurrent_stack(x, cell: str = "lstm", units: Sequence[int] = (64,), dropout: float = 0.0,

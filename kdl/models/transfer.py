@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import keras
-from keras import layers
-
 from kdl.errors import ConfigError, unknown_name
+from kdl.lazy import lazy
 from kdl.models.dense import dense_block, output_head
 from kdl.models.params import Rate, Sizes
+
+keras = lazy("keras")
+layers = lazy("keras.layers")
 
 FEATURES_NAME = "features"
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-import keras
 import numpy as np
 
 from kdl import structure
 from kdl.data import Dataset
+from kdl.lazy import lazy
+
+keras = lazy("keras")
 
 # A run whose monitored loss ends an epoch this many times above its first batch's value has
 # diverged (a fresh model's loss is about the trivial model's); None suits losses that may
@@ -161,13 +163,17 @@ class TaskBase:
         """The Keras loss to compile with."""
         return self.loss_name
 
+    def compiled_metrics(self, builder_args: dict[str, Any]) -> list[Any]:
+        """The Keras metrics to compile with, logged per epoch in the units the report uses."""
+        return list(self.keras_metrics)
+
     def compile(self, model: keras.Model, optimizers: dict[str, Any],
                 builder_args: dict[str, Any]) -> None:
         """One optimizer, the task's loss and Keras metrics. A task with several optimizers
         builds each on its variables here (`optimizer.build(variables)`), so a checkpoint can
         restore their state."""
         model.compile(optimizer=optimizers["model"], loss=self.loss(builder_args),
-                      metrics=list(self.keras_metrics))
+                      metrics=self.compiled_metrics(builder_args))
 
     def predict(self, model: keras.Model, x: Any) -> Any:
         """`model.predict` in batches of 1,024."""

@@ -18,7 +18,6 @@ import numpy as np
 
 from kdl import metrics, plots
 from kdl.data import Dataset
-from kdl.losses import ScaledMeanSquaredError
 from kdl.tasks.base import FitPart, Serving, TaskBase
 
 FORECAST_DIRECTIONS = {"mse": False, "mae": False, "mse_original": False,
@@ -59,7 +58,16 @@ class ForecastTask(TaskBase):
 
     def loss(self, builder_args: dict[str, Any]) -> Any:
         """MSE on standardized targets (the model itself outputs original units)."""
+        from kdl.losses import ScaledMeanSquaredError  # a Keras class: Keras on first use
+
         return ScaledMeanSquaredError(builder_args["target_std"])
+
+    def compiled_metrics(self, builder_args: dict[str, Any]) -> list[Any]:
+        """MAE of values standardized with the same statistics as the report's `mae`, so the
+        progress bar, history and report agree (`mae_original` is in the report)."""
+        from kdl.losses import ScaledMeanAbsoluteError
+
+        return [ScaledMeanAbsoluteError(self.std or builder_args["target_std"], name="mae")]
 
     def evaluate(self, y_true: Any, predictions: Any, x: Any = None,
                  fit: FitPart | None = None) -> dict[str, Any]:
