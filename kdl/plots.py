@@ -46,9 +46,10 @@ def learning_curves(histories: Sequence[History] | History, path: str | Path,
         for index, history in enumerate(histories):
             label = "" if len(histories) == 1 else f"{labels[index]} "
             epochs = np.arange(1, len(history.get(name, [])) + 1)
-            line, = axis.plot(epochs, history.get(name, []), marker="o", label=f"{label}train")
+            marker = "o" if len(epochs) <= 30 else None  # dots hide the line at 130 epochs
+            line, = axis.plot(epochs, history.get(name, []), marker=marker, label=f"{label}train")
             if f"val_{name}" in history:
-                axis.plot(epochs, history[f"val_{name}"], marker="o", linestyle="--",
+                axis.plot(epochs, history[f"val_{name}"], marker=marker, linestyle="--",
                           color=line.get_color(), label=f"{label}validation")
         for number, start in enumerate(np.cumsum(phase_epochs)[:-1], start=2):
             axis.axvline(start + 0.5, color="grey", linestyle=":", linewidth=1)
@@ -78,6 +79,7 @@ def _one_vs_rest_panels(y_true: np.ndarray, probabilities: np.ndarray,
                         class_names: Sequence[str], path: str | Path, curve: str) -> Path:
     """ROC or precision-recall curves, one per class against the rest (at most 10 drawn)."""
     fig, axis = plt.subplots(figsize=(5.5, 4.5))
+    lowest = 1.0  # the lowest precision at recall 0.05-0.95: the zoom where the curves are
     for index, name in list(enumerate(class_names))[:10]:
         positive = (np.asarray(y_true) == index).astype(int)
         if positive.min() == positive.max():
@@ -88,11 +90,18 @@ def _one_vs_rest_panels(y_true: np.ndarray, probabilities: np.ndarray,
         else:
             precision, recall, _ = skm.precision_recall_curve(positive, probabilities[:, index])
             axis.plot(recall, precision, label=f"{name} (AUC {skm.auc(recall, precision):.3f})")
+            middle = precision[(recall >= 0.05) & (recall <= 0.95)]
+            lowest = min(lowest, float(middle.min())) if middle.size else 0.0
     if curve == "roc":
-        axis.plot([0, 1], [0, 1], color="grey", linestyle=":")
-        axis.set(xlabel="false positive rate", ylabel="true positive rate",
+        floor = 1.0 / max(len(y_true), 1)  # log axis: good classifiers differ at low rates
+        chance = np.geomspace(floor, 1, 50)
+        axis.plot(chance, chance, color="grey", linestyle=":")
+        axis.set_xscale("log")
+        axis.set_xlim(floor, 1)
+        axis.set(xlabel="false positive rate (log scale)", ylabel="true positive rate",
                  title="ROC, one class vs rest (test)")
     else:
+        axis.set_ylim(max(0.0, lowest - 0.05 * (1 - lowest) - 0.01), 1.005)
         axis.set(xlabel="recall", ylabel="precision",
                  title="precision-recall, one class vs rest (test)")
     axis.grid(alpha=0.3)
@@ -121,7 +130,8 @@ def class_balance(train_counts: Sequence[int], test_counts: Sequence[int],
     axis.bar(positions + 0.2, test_counts, width=0.4, label="test")
     axis.set_xticks(positions, list(class_names), rotation=45, ha="right")
     axis.set(ylabel="samples", title="class balance")
-    axis.legend()
+    axis.set_ylim(0, 1.2 * max([*train_counts, *test_counts, 1]))  # room for the legend
+    axis.legend(ncols=2, loc="upper center")
     return _save(fig, path)
 
 

@@ -285,7 +285,7 @@ def stop_reason(run: int, planned: int, kept: int | None, by_time: bool,
     elif run < planned:
         said = f"stopped at epoch {run} of {planned} by early stopping"
     else:
-        said = f"ran all {planned} epochs"
+        said = f"ran all {planned} epochs" if planned > 1 else "ran its one epoch"
     if kept is not None:
         said += f"; kept epoch {kept}" if run < planned else f"; early stopping kept epoch {kept}"
     return said
