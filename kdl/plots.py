@@ -189,15 +189,17 @@ def overlay_curves(curves: Mapping[str, Sequence[float]], ylabel: str, path: str
 
 
 def overlay_histories(histories: Mapping[str, History], path: str | Path, title: str) -> Path:
-    """Training (dashed) and validation (solid) loss of several runs on one axis."""
+    """Training (solid) and validation (dashed) loss of several runs on one axis, one colour
+    per run: the learning curves' convention."""
     fig, axis = plt.subplots(figsize=(7, 4.2))
     for label, history in histories.items():
         epochs = np.arange(1, len(history.get("loss", [])) + 1)
-        line, = axis.plot(epochs, history.get("val_loss", history.get("loss", [])), marker="o",
-                          label=label)
+        marker = "o" if len(epochs) <= 30 else None
+        line, = axis.plot(epochs, history.get("loss", []), marker=marker, label=f"{label} train")
         if "val_loss" in history:
-            axis.plot(epochs, history["loss"], linestyle="--", color=line.get_color())
-    axis.set(xlabel="epoch", ylabel="loss (solid: validation, dashed: train)", title=title)
+            axis.plot(epochs, history["val_loss"], marker=marker, linestyle="--",
+                      color=line.get_color(), label=f"{label} validation")
+    axis.set(xlabel="epoch", ylabel="loss", title=title)
     axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small")

@@ -62,3 +62,15 @@ def test_long_learning_curves_are_lines_with_integer_epochs(drawn, tmp_path):
     assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()
     assert lines[1].get_linestyle() == "--"
     assert all(float(t).is_integer() for t in axis.get_xticks())
+
+
+def test_sweep_plot_uses_the_learning_curves_convention(drawn, tmp_path):
+    history = {"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.6]}
+    plots.overlay_histories({"dropout=0.1": history, "dropout=0.5": history},
+                            tmp_path / "sweep.png", "sweep")
+    lines = drawn[0].axes[0].get_lines()
+    assert [line.get_label() for line in lines] == [
+        "dropout=0.1 train", "dropout=0.1 validation", "dropout=0.5 train",
+        "dropout=0.5 validation"]
+    assert lines[0].get_linestyle() == "-" and lines[1].get_linestyle() == "--"
+    assert list(lines[0].get_ydata()) == history["loss"]
