@@ -342,9 +342,9 @@ def load_trained_model(source: str | Path) -> keras.Model:
 def load_keras_file(path: Path) -> keras.Model:
     """A `.keras` file as a model, checked first against its export's model card when it
     sits in an export version folder; damage is an ExportError naming the file."""
-    import kdl.losses  # noqa: F401  (registers kdl's Keras classes for deserialization)
-    import kdl.models.layers  # noqa: F401
+    from kdl import models
 
+    models.register_keras_classes()
     verify_export(path.parent)
     try:
         return keras.saving.load_model(path)

@@ -156,27 +156,6 @@ def language_model_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dic
             "accuracy": float(np.mean(np.argmax(probabilities, -1) == y_true))}
 
 
-def ranking_from_ratings(users: np.ndarray, items: np.ndarray, y_true: np.ndarray,
-                         y_pred: np.ndarray, k: int = RANKING_K,
-                         threshold: float = RELEVANT_RATING) -> dict[str, float | None]:
-    """Ranking metrics from held-out ratings: each user's held-out items ranked by predicted
-    rating; the relevant ones are those the user rated at least `threshold`.
-
-    Usage: ranking_from_ratings(x[:, 0], x[:, 1], y_true, y_pred, k=10)
-    """
-    order = np.lexsort((-np.asarray(y_pred, dtype=float), users))
-    users, items, y_true = np.asarray(users)[order], np.asarray(items)[order], y_true[order]
-    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
-    relevant, recommended = [], []
-    for rows in np.split(np.arange(len(users)), starts[1:]):
-        relevant.append(set(items[rows][y_true[rows] >= threshold].tolist()))
-        recommended.append(items[rows].tolist())
-    try:
-        return ranking_metrics(relevant, recommended, k)
-    except ValueError:  # no held-out rating reaches the threshold
-        return {f"{name}@{k}": None for name in ("precision", "recall", "map", "ndcg")}
-
-
 def _roc_auc(y_true: np.ndarray, probabilities: np.ndarray, labels: np.ndarray) -> float | None:
     if len(np.unique(y_true)) != len(labels):
         return None

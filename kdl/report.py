@@ -27,6 +27,9 @@ COMPARISONS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": oper
 JSON_NAME = "report.json"
 MARKDOWN_NAME = "report.md"
 HTML_NAME = "report.html"
+# The extras section a task fills with warnings ({name: text}): shown under the headline of
+# report.md and report.html and in the printed summary, not among the other sections.
+WARNINGS = "Warnings"
 
 
 @dataclass
@@ -68,6 +71,7 @@ class Report:
             if name in scores:
                 mark = "  <- optimizing" if name == self.optimizing_metric else ""
                 lines.append(f"  test {name:<18} {scores[name]:.4f}{mark}")
+        lines += [f"  warning: {text}" for text in self.warnings()]
         for check in self.satisficing:
             verdict = "pass" if check["passed"] else "FAIL"
             lines.append(f"  {check['metric']} {check['comparison']} {check['threshold']:g}: "
@@ -196,9 +200,13 @@ class Report:
         return out
 
     def _texts(self) -> list[tuple[str, dict[str, str]]]:
-        """The extra sections made of texts (e.g. generated samples)."""
+        """The extra sections made of texts (e.g. generated samples), warnings apart."""
         return [(title, rows) for title, rows in self.extras.items()
-                if rows and all(isinstance(r, str) for r in rows.values())]
+                if title != WARNINGS and rows and all(isinstance(r, str) for r in rows.values())]
+
+    def warnings(self) -> list[str]:
+        """What a task warns of (the extras section WARNINGS), shown under the headline."""
+        return [str(text) for text in self.extras.get(WARNINGS, {}).values()]
 
     def _served(self) -> str:
         path, reason = self.publication.get("path"), self.publication.get("reason", "")
@@ -207,6 +215,7 @@ class Report:
     def to_markdown(self) -> str:
         """report.md: the tables, then the plots."""
         out = [f"# {self.pipeline}", "", f"**{self._headline()}**", ""]
+        out += [line for text in self.warnings() for line in (f"> **Warning:** {text}", "")]
         for heading, columns, rows in self.sections():
             out += [f"## {heading}", "", "| " + " | ".join(columns) + " |",
                     "|" + "---|" * len(columns)]
@@ -235,6 +244,8 @@ class Report:
     def _html_body(self, run_dir: str | Path | None) -> str:
         """The page's content: tables, texts, the plots found in `run_dir`, where files went."""
         body = [f"<h1>{escape(self.pipeline)}</h1>", f"<p><b>{escape(self._headline())}</b></p>"]
+        body += [f"<p style='background:#fff3cd;padding:6px 10px'><b>Warning:</b> "
+                 f"{escape(text)}</p>" for text in self.warnings()]
         for heading, columns, rows in self.sections():
             head = "".join(f"<th>{escape(c)}</th>" for c in columns)
             cells = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"

@@ -102,10 +102,11 @@ def load_data(spec: PipelineSpec, options: RunOptions) -> Dataset:
                                "data='my.csv').")
     if options.data is not None and (not isinstance(options.data, str) or own):
         test_size = 0.2 if options.test_size is None else options.test_size
+        params = {k: v for k, v in spec.data_params.items() if k not in ("test_size", "seed")}
         dataset = kdl_data.from_user_data(options.data, kind=spec.data_kind,
                                           target=options.target, test_size=test_size,
                                           seed=options.seed, groups=options.groups,
-                                          task=spec.task, **dict(spec.data_params))
+                                          task=spec.task, **params)
     elif options.data is not None or spec.data is not None:
         name = options.data or spec.data
         params = dict(spec.data_params) if options.data in (None, spec.data) else {}

@@ -1,15 +1,18 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import metrics as skm
 
 import pipelines
 from kdl import data as kdl_data
-from kdl import models, validation
+from kdl import models, topk, validation
 from kdl.data.ratings import read_ratings
 from kdl.errors import ConfigError, UnknownNameError
-from kdl.export import load_export
-from kdl.metrics import ranking_from_ratings
+from kdl.export import load_export, load_trained_model
 from kdl.recommend import Recommender, find_layer
+from kdl.report import WARNINGS
+from kdl.tasks import RatingTask
+from kdl.tasks.recommender import RANKING_TITLE
 from tests.conftest import require_data
 
 
@@ -68,20 +71,55 @@ def test_neural_recommender_takes_raw_ids_and_ignores_unknown_biases():
         models.get("neural_recommender")((3,), user_ids=[1], item_ids=[2])
 
 
-def test_ranking_from_ratings_on_a_hand_computed_example():
-    # user 1 held out items 10 (5 stars), 11 (2), 12 (4); predicted order 12, 11, 10
-    # user 2 held out items 10 (3), 13 (1): no relevant item, so the user is skipped
-    users = np.array([1, 1, 1, 2, 2])
-    items = np.array([10, 11, 12, 10, 13])
-    truth = np.array([5.0, 2.0, 4.0, 3.0, 1.0])
-    predicted = np.array([3.0, 3.5, 4.5, 4.0, 2.0])
-    scores = ranking_from_ratings(users, items, truth, predicted, k=2, threshold=4.0)
-    assert scores["precision@2"] == pytest.approx(1 / 2)   # 12 hit, 11 miss
-    assert scores["recall@2"] == pytest.approx(1 / 2)      # 1 of {10, 12}
-    assert scores["map@2"] == pytest.approx((1 / 1) / 2)
-    assert scores["ndcg@2"] == pytest.approx(1 / (1 + 1 / np.log2(3)))
-    none = ranking_from_ratings(users, items, np.ones(5), predicted, k=2)
-    assert none["ndcg@2"] is None
+def test_top_k_ranks_every_unrated_item_and_leaves_the_rated_ones_out():
+    # catalogue 10..14; user 1 rated 10 and 11 in training, held out 12 (5 stars) and 13 (2)
+    seen = np.array([[1, 10], [1, 11], [2, 10], [2, 14]])
+    held_out, ratings = np.array([[1, 12], [1, 13]]), np.array([5.0, 2.0])
+    scores = {10: 9.0, 11: 8.0, 12: 1.0, 13: 3.0, 14: 2.0}   # rated items would win
+    lists = topk.top_k_lists(lambda pairs: np.array([scores[i] for i in pairs[:, 1]]),
+                             np.array([1]), seen, np.arange(10, 15), k=3)
+    assert lists.tolist() == [[13, 14, 12]]
+    found = topk.top_k_metrics(lambda pairs: np.array([scores[i] for i in pairs[:, 1]]), seen,
+                               held_out, ratings, np.arange(10, 15), k=3)
+    assert found["precision@3"] == pytest.approx(1 / 3) and found["recall@3"] == 1.0
+    assert found["ndcg@3"] == pytest.approx(1 / np.log2(4))   # the one hit at rank 3
+    nobody = topk.top_k_metrics(lambda p: np.zeros(len(p)), seen, held_out, np.ones(2))
+    assert nobody["ndcg@10"] is None
+
+
+def test_top_k_ndcg_equals_scikit_learns_over_the_unrated_items():
+    rng = np.random.default_rng(0)
+    users, items = np.arange(30), np.arange(100, 160)
+    rated = rng.random((30, 60)) < 0.2
+    relevant = ~rated & (rng.random((30, 60)) < 0.1)
+    relevant[:, 0] |= ~rated[:, 0]  # every user has a relevant item (item 100 or another)
+    relevant[rated[:, 0], 1] = ~rated[rated[:, 0], 1]
+    score_table = rng.normal(size=(30, 60))
+    seen = np.argwhere(rated) + [0, 100]
+    held_out = np.argwhere(relevant) + [0, 100]
+    keep = relevant.any(1)
+    ours = topk.top_k_metrics(lambda p: score_table[p[:, 0], p[:, 1] - 100], seen, held_out,
+                              np.full(len(held_out), 5.0), items, k=10)
+    masked = np.where(rated, -1e9, score_table)
+    assert ours["ndcg@10"] == pytest.approx(
+        skm.ndcg_score(relevant[keep].astype(float), masked[keep], k=10))
+    assert len(users[keep]) > 20
+
+
+def test_held_out_pairs_are_not_left_out_as_seen():
+    known = np.array([[1, 10], [1, 11], [2, 10]])
+    assert topk.without(known, np.array([[1, 11]])).tolist() == [[1, 10], [2, 10]]
+
+
+def test_most_popular_recommends_the_most_rated_unseen_items():
+    fit = np.array([[1, 7], [2, 7], [3, 7], [1, 8], [2, 8], [3, 9], [4, 5]])
+    lists = topk.top_k_lists(topk.popularity_scorer(fit), np.array([1, 4]), fit,
+                             fit[:, 1], k=2)
+    assert lists.tolist() == [[5, 9], [7, 8]]  # user 1 rated 7 and 8; ties keep id order
+    rows = topk.baseline_metrics(fit, fit, np.array([[4, 7], [4, 9]]), np.array([5.0, 1.0]),
+                                 k=2)
+    assert rows["most popular"]["precision@2"] == pytest.approx(0.5)
+    assert set(rows) == {"most popular", "random"}
 
 
 def test_ratings_files_in_every_layout(tmp_path):
@@ -186,9 +224,106 @@ def test_ratings_recommender_on_a_user_dataframe(tmp_path):
                       target="stars", export=False)
 
 
+def test_a_dataset_pipeline_on_own_ratings_takes_test_size_once(tmp_path):
+    frame = clicks()
+    result = pipelines.run("movielens_bpr", data=frame, test_size=0.25, epochs=1, verbose=0,
+                           export=False, runs_dir=str(tmp_path))
+    assert result.report.data["n_test"] == len(frame) // 4
+
+
 def test_random_kfold_over_ratings_validates_each_rating_once():
     require_data("ml-100k/ratings.csv")
     dataset = kdl_data.load("movielens_100k", subset=5000)
     strategy = validation.parse("kfold:5", seed=0)
     seen = np.concatenate([val for _, val in strategy.split(dataset.x_train, dataset.y_train)])
     assert np.array_equal(np.sort(seen), np.arange(5000))
+
+
+def clicks(users: int = 80, items: int = 120, per_user: int = 24, seed: int = 0):
+    """Implicit feedback with taste: each user clicks only items of their own group (id % 4),
+    and every item is about as popular as another, so popularity cannot rank."""
+    rng = np.random.default_rng(seed)
+    rows = [(user, item) for user in range(users)
+            for item in rng.choice(np.arange(user % 4, items, 4), per_user, replace=False)]
+    frame = pd.DataFrame(rows, columns=["user", "item"])
+    frame["rating"] = 5.0
+    return frame
+
+
+def test_bpr_learns_each_users_taste_where_popularity_cannot(tmp_path):
+    result = pipelines.run("implicit_recommender", data=clicks(), positive_rating=None,
+                           epochs=15, learning_rate=1e-2, embedding_dim=16,
+                           validation="kfold:2", verbose=0, export=False,
+                           runs_dir=str(tmp_path))
+    table = result.report.extras[RANKING_TITLE]
+    assert set(table) == {"this model", "most popular", "random"}
+    assert table["this model"]["ndcg@10"] == pytest.approx(result.metrics["ndcg@10"])
+    assert result.metrics["ndcg@10"] > 2 * table["most popular"]["ndcg@10"]
+    assert "rmse" not in result.metrics and WARNINGS not in result.report.extras
+    items = np.arange(120)
+    scores = np.ravel(result.model.predict(np.stack([np.zeros(120, int), items], 1),
+                                           verbose=0))
+    assert scores[items % 4 == 0].mean() > scores[items % 4 != 0].mean() + 1.0  # user 0's group
+
+
+def test_bpr_counts_only_positive_ratings_when_told():
+    ranker = models.get("bpr")((2,), user_ids=[1, 2], item_ids=[5, 7], embedding_dim=4,
+                               l2=0.0, bias_l2=0.0, positive_rating=4.0)
+    pairs = np.array([[1, 5], [2, 7]])
+    assert float(ranker.pairwise_loss(pairs, np.array([2.0, 3.0]), training=False)) == 0.0
+    loss = float(ranker.pairwise_loss(pairs, np.array([5.0, 3.0]), training=False))
+    assert loss == pytest.approx(np.log(2), abs=0.01)  # fresh scores are all about 0
+
+
+class AntiPopular:
+    """A 'model' whose scores are the negated popularity: it ranks worse than popularity."""
+
+    def __init__(self, fit_pairs):
+        self.popular = topk.popularity_scorer(fit_pairs)
+
+    def predict(self, pairs, **kwargs):
+        return -self.popular(pairs)
+
+
+def test_a_rating_model_that_ranks_below_popularity_is_told_so():
+    require_data("ml-100k/ratings.csv")
+    dataset = kdl_data.load("movielens_100k", subset=8000)
+    fit_idx = np.arange(len(dataset.x_train))
+    extras = RatingTask().extras(AntiPopular(dataset.x_train), dataset, fit_idx)
+    table = extras[RANKING_TITLE]
+    assert table["this model"]["ndcg@10"] < table["most popular"]["ndcg@10"]
+    warning = extras[WARNINGS]["ranking"]
+    assert "ranks worse than recommending the most popular items" in warning
+    assert "movielens_bpr" in warning
+
+
+@pytest.fixture(scope="module")
+def bpr_run(tmp_path_factory):
+    require_data("ml-100k/ratings.csv")
+    return pipelines.run("movielens_bpr", epochs=4, verbose=0,
+                         runs_dir=str(tmp_path_factory.mktemp("runs")),
+                         export=str(tmp_path_factory.mktemp("exports")))
+
+
+def test_movielens_bpr_beats_the_most_popular_films_at_top_10(bpr_run):
+    table = bpr_run.report.extras[RANKING_TITLE]
+    assert table["most popular"]["ndcg@10"] > 0.1 > table["random"]["ndcg@10"]
+    assert bpr_run.metrics["ndcg@10"] > table["most popular"]["ndcg@10"] + 0.03
+
+
+def test_the_bpr_export_recommends_unseen_items_as_the_model_does(bpr_run):
+    dataset = bpr_run.dataset
+    served = load_export(bpr_run.export_path)  # tf.saved_model.load: no kdl class needed
+    pairs = dataset.x_test[:64]
+    assert np.allclose(np.asarray(served.serve(pairs)),
+                       bpr_run.model.predict(pairs, verbose=0), atol=1e-5)
+    users = np.unique(dataset.x_test[:, 0])[:3]
+    out = served.recommend(user_id=users.astype(np.int64), k=np.int32(10))
+    for user, row in zip(users, np.asarray(out["item_ids"])):
+        local = Recommender.from_result(bpr_run).recommend(int(user), k=10)
+        assert row.tolist() == local["item_id"].tolist()
+        assert set(dataset.x_train[dataset.x_train[:, 0] == user, 1]).isdisjoint(row)
+    reloaded = load_trained_model(bpr_run.export_path)
+    assert type(reloaded).__name__ == "PairwiseRanker"
+    assert np.allclose(reloaded.predict(pairs, verbose=0),
+                       bpr_run.model.predict(pairs, verbose=0), atol=1e-6)

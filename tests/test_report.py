@@ -7,7 +7,7 @@ import pipelines
 from kdl import cli
 from kdl.compare import compare
 from kdl.errors import ConfigError
-from kdl.report import Report
+from kdl.report import WARNINGS, Report
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +121,16 @@ def test_compare_warns_of_differing_settings_and_writes_beside_the_runs(two_runs
     assert table.loc["setting subset"].tolist() == [600, 300]
     assert plot.parent.parent == two_runs[0].run_dir.parent.parent / "compare"
     assert not (workdir / "compare.png").exists()
+
+
+def test_a_tasks_warnings_stand_under_the_headline_and_in_the_summary(two_runs, tmp_path):
+    report = Report.load(two_runs[0].run_dir)
+    report.extras = {**report.extras, WARNINGS: {"ranking": "ranks worse than <popularity>"}}
+    report.write(tmp_path)
+    markdown = (tmp_path / "report.md").read_text().splitlines()
+    assert markdown[4] == "> **Warning:** ranks worse than <popularity>"  # after the headline
+    assert "## Warnings" not in "\n".join(markdown)
+    page = (tmp_path / "report.html").read_text()
+    assert page.index("Warning:</b> ranks worse than &lt;popularity&gt;") < page.index(
+        "<h2>Test metrics")
+    assert "  warning: ranks worse than <popularity>" in report.summary().splitlines()

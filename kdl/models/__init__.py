@@ -10,6 +10,7 @@ Usage:
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 
@@ -17,7 +18,7 @@ from kdl.errors import ConfigError, unknown_name
 from kdl.lazy import lazy
 from kdl.models.conv import conv_block, conv_stack, convnet, lecture_mnist_convnet
 from kdl.models.dense import dense_block, linear, mlp
-from kdl.models.recommender import matrix_factorization, neural_recommender
+from kdl.models.recommender import bpr, matrix_factorization, neural_recommender
 from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
 from kdl.models.transfer import transfer
 
@@ -32,6 +33,7 @@ BUILDERS: dict[str, Builder] = {
     "convnet": convnet,
     "matrix_factorization": matrix_factorization,
     "neural_recommender": neural_recommender,
+    "bpr": bpr,
     "forecaster": forecaster,
     "char_language_model": char_language_model,
     "transfer": transfer,
@@ -40,6 +42,16 @@ BUILDERS: dict[str, Builder] = {
 # preprocessing, a trained model to start from (a spec's base_model), and the model's name.
 # The arguments each task fills from the data are the tasks' own (kdl.tasks.data_arguments).
 RUNNER_ARGUMENTS = ("input_shape", "preprocessing", "base_model", "name")
+# The modules that define kdl's Keras classes (layers, losses, models with their own training
+# step); importing them registers the classes, so `.keras` files holding them reload. A family
+# that defines Keras classes adds its module here.
+KERAS_CLASS_MODULES = ("kdl.losses", "kdl.models.layers", "kdl.models.pairwise")
+
+
+def register_keras_classes() -> None:
+    """Import every module of KERAS_CLASS_MODULES, so their classes deserialize."""
+    for module in KERAS_CLASS_MODULES:
+        importlib.import_module(module)
 
 
 def register(name: str, builder: Builder) -> Builder:

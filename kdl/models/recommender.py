@@ -1,7 +1,9 @@
-"""Recommender builders: matrix factorisation with biases, and a neural (concatenate -> MLP)
-variant. Both take raw (user id, item id) pairs: the id encoding (IntegerLookup, fitted on the
-training ratings) is part of the model, and an unknown id maps to index 0, whose vector and
-bias are zero, so it predicts the global mean plus the known side's bias.
+"""Recommender builders: matrix factorisation with biases, a neural (concatenate -> MLP)
+variant, both trained on ratings, and BPR matrix factorisation trained to rank (implicit
+feedback, sampled negatives). All take raw (user id, item id) pairs: the id encoding
+(IntegerLookup, fitted on the training ratings) is part of the model, and an unknown id maps
+to index 0, whose vector and bias are zero, so it predicts the global mean plus the known
+side's bias.
 
 Usage:
     model = matrix_factorization((2,), user_ids=users, item_ids=items, global_mean=3.53,
@@ -24,6 +26,7 @@ from kdl.models.params import NonNegative, Rate, Size, Sizes
 keras = lazy("keras")
 layers = lazy("keras.layers")
 kdl_layers = lazy("kdl.models.layers")  # defines Keras classes, so it needs Keras at import
+pairwise = lazy("kdl.models.pairwise")
 
 
 def _side(ids, vocabulary: np.ndarray, dim: int, l2: float, bias_l2: float, role: str,
@@ -124,3 +127,23 @@ def neural_recommender(input_shape: Sequence[int], num_outputs: int = 1,
     if biases:
         parts += [user_bias, item_bias]
     return keras.Model(pairs, _finish(parts, global_mean, rating_range, output_range), name=name)
+
+
+def bpr(input_shape: Sequence[int], num_outputs: int = 1, output_activation: str | None = None,
+        *, user_ids: Sequence[int], item_ids: Sequence[int], embedding_dim: Size = 64,
+        l2: NonNegative = 1e-3, bias_l2: NonNegative = 1e-3, negatives: Size = 1,
+        positive_rating: float | None = None, name: str = "bpr") -> keras.Model:
+    """Matrix factorisation trained to rank: score = user vector · item vector + item bias,
+    fitted by BPR on the rated (user, item) pairs, each against `negatives` items drawn at
+    random (seeded by the run's seed); with `positive_rating`, only pairs rated at least that
+    count as positives.
+
+    Usage: bpr((2,), user_ids=[1, 2], item_ids=[10, 11], embedding_dim=64, negatives=4)
+    """
+    scorer = matrix_factorization(input_shape, user_ids=user_ids, item_ids=item_ids,
+                                  embedding_dim=embedding_dim, l2=l2, bias_l2=bias_l2,
+                                  output_range="none", name=f"{name}_scorer")
+    ranker = pairwise.PairwiseRanker(scorer, item_ids=item_ids, negatives=negatives,
+                                     positive_rating=positive_rating, name=name)
+    ranker(np.zeros((1, 2), dtype=np.int64))
+    return ranker

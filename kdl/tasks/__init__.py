@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from kdl.errors import ConfigError, unknown_name
 from kdl.tasks.base import FitPart, Serving, Task, TaskBase, is_plain_graph
-from kdl.tasks.recommender import RatingTask
+from kdl.tasks.recommender import ImplicitRankingTask, RatingTask
 from kdl.tasks.recurrent import ForecastTask, LanguageModelTask
 from kdl.tasks.supervised import ClassificationTask, RegressionTask
 
@@ -58,10 +58,10 @@ def direction(metric: str) -> bool | None:
     return None
 
 
-for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ForecastTask(),
-              LanguageModelTask()):
+for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ImplicitRankingTask(),
+              ForecastTask(), LanguageModelTask()):
     register(_task)
 
-__all__ = ["TASKS", "ClassificationTask", "FitPart", "ForecastTask", "LanguageModelTask",
-           "RatingTask", "RegressionTask", "Serving", "Task", "TaskBase", "data_arguments",
-           "direction", "get", "is_plain_graph", "register"]
+__all__ = ["TASKS", "ClassificationTask", "FitPart", "ForecastTask", "ImplicitRankingTask",
+           "LanguageModelTask", "RatingTask", "RegressionTask", "Serving", "Task", "TaskBase",
+           "data_arguments", "direction", "get", "is_plain_graph", "register"]

@@ -118,7 +118,8 @@ class Task(Protocol):
 
     def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray) -> dict[str, Any]:
         """Extra report sections: {title: {row: {column: value}}} tables or {title: {name:
-        text}} texts, e.g. baselines trained on the same `fit_idx` samples as the model."""
+        text}} texts, e.g. baselines trained on the same `fit_idx` samples as the model; the
+        texts under `kdl.report.WARNINGS` are shown under the report's headline."""
 
     def serving_note(self, dataset: Dataset) -> dict[str, Any]:
         """What the export's inputs and outputs mean, for the model card."""
@@ -184,8 +185,17 @@ class TaskBase:
         classes); nothing for structured targets."""
         return None if structure.is_structured(y) else np.asarray(y)
 
+    def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
+              run_dir: Path) -> dict[str, str]:
+        """No plot of the task's own (the learning curves are drawn for every run)."""
+        return {}
+
     def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray) -> dict[str, Any]:
         """No extra report section."""
+        return {}
+
+    def serving_note(self, dataset: Dataset) -> dict[str, Any]:
+        """Nothing to say of the export's inputs and outputs beyond their signatures."""
         return {}
 
     def serving(self, model: keras.Model, dataset: Dataset, sample: Any) -> Serving:
