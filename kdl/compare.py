@@ -44,6 +44,8 @@ def metrics_table(reports: dict[str, Report]) -> pd.DataFrame:
             column[f"validation {name} (mean)"] = values["mean"]
             column[f"validation {name} (std)"] = values["std"]
         column["fit seconds"] = report.timings.get("fit_seconds")
+        column["parameters"] = report.config.get("parameters")
+        column["multiply-adds per sample"] = report.config.get("multiply_adds")
         columns[label] = column
     return pd.DataFrame(columns)
 

@@ -20,7 +20,8 @@ skm = lazy("sklearn.metrics")
 
 # Which way is better for the figures of a run that are not a task's metrics; each task
 # declares its own metrics' directions (kdl.tasks).
-RUN_FIGURE_DIRECTIONS = {"latency_ms": False, "fit_seconds": False, "parameters": False}
+RUN_FIGURE_DIRECTIONS = {"latency_ms": False, "fit_seconds": False, "parameters": False,
+                         "multiply_adds": False}
 CLASSIFICATION = ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
                   "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc_ovr",
                   "log_loss", "top_3_accuracy")

@@ -30,6 +30,7 @@ HTML_NAME = "report.html"
 # The extras section a task fills with warnings ({name: text}): shown under the headline of
 # report.md and report.html and in the printed summary, not among the other sections.
 WARNINGS = "Warnings"
+MULTIPLY_ADDS_LABEL = "multiply-adds per sample (FLOPs as in the ResNet table)"
 
 
 @dataclass
@@ -124,12 +125,14 @@ class Report:
                                       "give other metrics)"])
                 elif value not in ((), [], {}):
                     rows.append([key, str(value)])
-        for key in ("seed", "subset", "strategy", "parameters"):
+        for key in ("seed", "subset", "strategy", "parameters", "multiply_adds"):
             if self.config.get(key) is not None:
                 value = self.config[key]
                 if key == "strategy" and str(value).startswith("_Default"):
                     value = "default (one device)"
-                rows.append([key, f"{value:,}" if key == "parameters" else str(value)])
+                counted = key in ("parameters", "multiply_adds")
+                rows.append([MULTIPLY_ADDS_LABEL if key == "multiply_adds" else key,
+                             f"{value:,}" if counted else str(value)])
         return rows
 
     def training_ends(self) -> list[list[str]]:

@@ -34,6 +34,7 @@ from kdl.data import Dataset
 from kdl.errors import ConfigError, KdlError, UnknownNameError, unknown_name
 from kdl.folders import new_stamped_dir
 from kdl.metrics import aggregate, greater_is_better
+from kdl.models.flops import multiply_adds
 from kdl.report import Report, check_thresholds
 from kdl.spec import PipelineSpec, RunOptions, as_dict, resolve
 from kdl.tasks import FitPart
@@ -511,7 +512,8 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     report = Report(
         pipeline=spec.name,
         config={"spec": as_dict(spec), "seed": options.seed, "subset": options.subset,
-                "strategy": cv.strategy_name, "parameters": model.count_params()},
+                "strategy": cv.strategy_name, "parameters": model.count_params(),
+                "multiply_adds": multiply_adds(model)},
         data=dataset.describe(),
         validation={"strategy": cv.strategy, "n_splits": len(cv.folds),
                     "n_fit": int(len(cv.folds[0].fit_idx)),
@@ -522,7 +524,8 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         test_metrics=scores,
         optimizing_metric=spec.optimizing_metric,
         satisficing=check_thresholds(dict(spec.satisficing), {
-            **scores, "fit_seconds": sum(fold_seconds), "parameters": model.count_params()}),
+            **scores, "fit_seconds": sum(fold_seconds), "parameters": model.count_params(),
+            "multiply_adds": multiply_adds(model)}),
         folds=[fold.describe() for fold in cv.folds],
         aggregate=aggregate([fold.metrics for fold in cv.folds if fold.metrics]),
         timings={"data_seconds": round(data_seconds, 3),

@@ -25,7 +25,7 @@ from kdl.report import COMPARISONS
 
 PREPROCESSING = ("standardize", "rescale", "none")
 FINAL_MODELS = ("refit", "best_fold")
-RUN_FIGURES = ("latency_ms", "fit_seconds", "parameters")
+RUN_FIGURES = ("latency_ms", "fit_seconds", "parameters", "multiply_adds")
 
 
 TRAINABLE_FORMS = ("all", "above:<layer>", "from:<layer>")

@@ -1,14 +1,31 @@
 """Conv-family pipelines: the lecture MNIST convnet, kdl's tuned convnet, Fashion-MNIST, transfer
-learning from a trained convnet, and an image classifier for your own images.
+learning from a trained convnet, the convolutional zoo on CIFAR-10 (ResNet, VGG, Inception)
+and Fashion-MNIST (ResNet), and an image classifier for your own images.
 
 Usage:
     pipelines.run("mnist_convnet")
     pipelines.run("fashion_mnist_transfer", base_model="runs/mnist_convnet/20261202-101500")
-    pipelines.run("image_classifier", data=(images, labels))
+    pipelines.run("cifar10_resnet", depth=56)
+    pipelines.run("image_classifier", data="photos/")     # photos/<class>/<image>.png
+    pipelines.run("image_classifier", data=(images, labels), model="cifar_resnet")
 """
 
 from kdl.spec import Phase, PipelineSpec, Training
 from pipelines.registry import register
+
+# The zoo's recipe: SGD with Nesterov momentum, a cosine schedule after a short warm-up,
+# decoupled weight decay (Keras applies it as w -= lr * decay * w, about a tenth of the
+# coupled L2 of the papers under momentum 0.9), shifts and flips as augmentation.
+ZOO_MOMENTUM = {"model": {"momentum": 0.9, "nesterov": True}}
+
+
+def zoo_training(epochs: int, learning_rate: float = 0.1, weight_decay: float = 5e-4,
+                 batch_size: int = 128) -> Training:
+    """The conv zoo's training recipe for `epochs` epochs."""
+    return Training(epochs=epochs, batch_size=batch_size, optimizer="sgd",
+                    learning_rate=learning_rate, schedule="cosine", warmup_epochs=1,
+                    weight_decay=weight_decay, optimizers=ZOO_MOMENTUM)
+
 
 register(
     PipelineSpec(
@@ -79,5 +96,57 @@ register(
                           early_stopping=5),
         validation=0.15,
         expected="depends on your data",
+    ),
+    PipelineSpec(
+        name="cifar10_resnet",
+        family="conv",
+        description="The CIFAR ResNet of He et al. (ResNet-20 by default; depth=32, 56, ... as "
+                    "an override): 3 stages of basic blocks, parameter-free shortcuts, random "
+                    "shifts and flips, SGD with Nesterov momentum and a cosine schedule.",
+        data="cifar10",
+        model="cifar_resnet",
+        model_params={"depth": 20, "augment": "shift_flip"},
+        training=zoo_training(epochs=20),
+        validation=0.1,
+        expected="test accuracy >= 90% within 90 minutes on 2 CPU cores (target; see "
+                 "benchmarks/RESULTS.md)",
+    ),
+    PipelineSpec(
+        name="cifar10_vgg",
+        family="conv",
+        description="A VGG network sized for 32x32: four VGG blocks (2, 2, 3, 3 convolutions "
+                    "of 64-512 filters x 0.5) with batch norm, global average pooling and one "
+                    "dense layer; shifts and flips.",
+        data="cifar10",
+        model="vgg",
+        model_params={"blocks": (2, 2, 3, 3), "width": 0.5, "batch_norm": True, "head": "gap",
+                      "head_units": (256,), "dropout": 0.3, "augment": "shift_flip"},
+        training=zoo_training(epochs=20, learning_rate=0.05),
+        validation=0.1,
+        expected="test accuracy >= 87% within 90 minutes on 2 CPU cores (target)",
+    ),
+    PipelineSpec(
+        name="cifar10_inception",
+        family="conv",
+        description="The small Inception network of Zhang et al. (2017), channels x 0.5: "
+                    "simple (1x1 + 3x3) and downsample modules; shifts and flips.",
+        data="cifar10",
+        model="inception_small",
+        model_params={"width": 0.5, "augment": "shift_flip"},
+        training=zoo_training(epochs=20),
+        validation=0.1,
+        expected="test accuracy >= 87% within 90 minutes on 2 CPU cores (target)",
+    ),
+    PipelineSpec(
+        name="fashion_mnist_resnet",
+        family="conv",
+        description="A CIFAR-style ResNet-20 on Fashion-MNIST: random shifts, no flips (the "
+                    "classes have a handedness only in shoes, which flips would blur).",
+        data="fashion_mnist",
+        model="cifar_resnet",
+        model_params={"depth": 20, "augment": "shift"},
+        training=zoo_training(epochs=15),
+        validation=0.1,
+        expected="test accuracy >= 94% (target)",
     ),
 )

@@ -5,6 +5,7 @@ Usage:
     ds = kdl.data.load("mnist")
 """
 
+from kdl.data.cifar import load_cifar10
 from kdl.data.dataset import Dataset
 from kdl.data.kinds import KINDS, DataKind, as_model_input, kind_parameters
 from kdl.data.locate import ENV_VAR, FileSource, keras_cache_dir, locate
@@ -19,6 +20,8 @@ register(DatasetInfo("mnist", load_mnist, "classification",
                      "MNIST handwritten digits, 60k/10k 28x28 greyscale (bundled with kdl)"))
 register(DatasetInfo("fashion_mnist", load_fashion_mnist, "classification",
                      "Fashion-MNIST clothing, 60k/10k 28x28 greyscale, 10 classes"))
+register(DatasetInfo("cifar10", load_cifar10, "classification",
+                     "CIFAR-10 tiny images, 50k/10k 32x32 RGB, 10 classes (airplane ... truck)"))
 register(DatasetInfo("movielens_100k", load_movielens_100k, "rating",
                      "MovieLens 100K: 100,000 ratings 1-5, 943 users x 1,682 movies"))
 register(DatasetInfo("etth1", load_etth1, "forecast",

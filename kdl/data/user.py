@@ -263,20 +263,25 @@ TEXT_SUFFIXES = (".txt", ".md", ".text")
 
 def looks_like_path(data: Any) -> bool:
     """Whether `data` names a file rather than holding the data: a Path, or a one-line str
-    with a file suffix or a folder separator."""
+    with a file suffix or a folder separator, or naming a file or folder that exists."""
     if isinstance(data, Path):
         return True
     return (isinstance(data, str) and "\n" not in data and len(data) < 1024
             and (Path(data).suffix.lower() in (*TABLE_READERS, *TEXT_SUFFIXES)
-                 or "/" in data or "\\" in data))
+                 or "/" in data or "\\" in data or Path(data).exists()))
 
 
 def read_user_file(path: str | Path, kind: str) -> Any:
-    """The contents of the user's data file: a DataFrame for a table, a str for text.
+    """The contents of the user's data file: a DataFrame for a table, a str for text, images
+and labels for a folder of class subfolders of images (kind "image").
 
     Usage: frame = read_user_file("my.csv", "tabular")
     """
     path = Path(path).expanduser()
+    if kind == "image" and path.is_dir():
+        from kdl.data.image_folders import image_folder_data
+
+        return image_folder_data(path)
     if not path.is_file():
         where = "a folder, not a file" if path.is_dir() else "not there"
         raise DataNotFoundError(f"data file {str(path)!r} is {where} (looked in "

@@ -16,7 +16,18 @@ from collections.abc import Callable
 
 from kdl.errors import ConfigError, unknown_name
 from kdl.lazy import lazy
-from kdl.models.conv import conv_block, conv_stack, convnet, lecture_mnist_convnet
+from kdl.models.conv import (
+    cifar_resnet,
+    conv_block,
+    conv_stack,
+    convnet,
+    inception_small,
+    lecture_mnist_convnet,
+    resnet,
+    vgg,
+    vgg16,
+    vgg19,
+)
 from kdl.models.dense import dense_block, linear, mlp
 from kdl.models.recommender import bpr, matrix_factorization, neural_recommender
 from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
@@ -31,6 +42,12 @@ BUILDERS: dict[str, Builder] = {
     "mlp": mlp,
     "lecture_mnist_convnet": lecture_mnist_convnet,
     "convnet": convnet,
+    "vgg": vgg,
+    "vgg16": vgg16,
+    "vgg19": vgg19,
+    "inception_small": inception_small,
+    "resnet": resnet,
+    "cifar_resnet": cifar_resnet,
     "matrix_factorization": matrix_factorization,
     "neural_recommender": neural_recommender,
     "bpr": bpr,

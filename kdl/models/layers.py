@@ -86,3 +86,27 @@ class Standardize(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "mean": self.mean_values, "std": self.std_values}
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+class ChannelPad(keras.layers.Layer):
+    """Zero channels added on both sides of the last axis: the parameter-free "option A"
+    shortcut of the CIFAR ResNets, where a stage doubles its channels.
+
+    Usage: shortcut = ChannelPad(16)(subsampled)   # 16 -> 32 channels
+    """
+
+    def __init__(self, extra: int, **kwargs):
+        super().__init__(**kwargs)
+        self.extra = int(extra)
+
+    def call(self, inputs):
+        before = self.extra // 2
+        return keras.ops.pad(inputs, [[0, 0]] * (len(inputs.shape) - 1)
+                             + [[before, self.extra - before]])
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + self.extra)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "extra": self.extra}

@@ -50,6 +50,7 @@ Size = Annotated[int, Range(1)]  # a count of units, filters, dimensions: >= 1
 Sizes = Annotated[Sequence[int], Range(1)]  # a count per layer, each >= 1
 NonNegative = Annotated[float, Range(0)]  # a penalty or a count that may be 0
 NonNegativeInt = Annotated[int, Range(0)]
+Multiplier = Annotated[float, Range(0.05)]  # a width multiplier of a network's channels
 
 
 def _kind(value: Any) -> str | None:

@@ -1,0 +1,157 @@
+"""Convolutional zoo benchmark: the zoo's pipelines at their defaults on the real data (test
+accuracy, training minutes, parameters, multiply-adds and training images per second), and
+the training throughput of kdl's builders next to the same networks from keras.applications,
+measured in the same process.
+
+Usage (from the repository root):
+    KDL_DATA_DIR=../shared/data python benchmarks/conv.py --only cifar10_resnet [--seeds 0 1]
+    KDL_DATA_DIR=../shared/data python benchmarks/conv.py --throughput
+Writes benchmarks/out/conv.json (conv_throughput.json) and prints the figures for
+benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import pipelines
+from kdl import export, models
+from kdl.models.flops import multiply_adds
+
+# pipeline: (test accuracy target, minutes of training allowed on this machine)
+TARGETS = {"cifar10_resnet": (0.90, 90.0), "cifar10_vgg": (0.87, 90.0),
+           "cifar10_inception": (0.87, 90.0), "fashion_mnist_resnet": (0.94, None)}
+THROUGHPUT_BATCH, THROUGHPUT_STEPS = 128, 12
+
+
+def run_pipeline(name: str, seed: int, runs_dir: str, **overrides) -> dict:
+    """One default run of `name`: its figures, and how far it is from its target."""
+    result = pipelines.run(name, seed=seed, export=False, verbose=1, runs_dir=runs_dir,
+                           **overrides)
+    report = result.report
+    fit_seconds = report.timings["fit_seconds"]
+    trained = report.validation["n_fit"] * len(report.history.get("loss", []))
+    return {"seed": seed, "accuracy": result.metrics["accuracy"],
+            "fit_minutes": round(fit_seconds / 60, 1), "parameters": report.config["parameters"],
+            "multiply_adds": report.config["multiply_adds"],
+            "train_images_per_second": round(trained / fit_seconds, 1),
+            "epochs": report.validation.get("final_model_training"),
+            "run_dir": str(result.run_dir)}
+
+
+def zoo(names: list[str], seeds: list[int], overrides: dict) -> None:
+    runs_dir = tempfile.mkdtemp(prefix="kdl-bench-conv-")
+    figures = {}
+    for name in names:
+        rows = [run_pipeline(name, seed, runs_dir, **overrides) for seed in seeds]
+        accuracies = [row["accuracy"] for row in rows]
+        target, minutes = TARGETS.get(name, (None, None))
+        mean = statistics.mean(accuracies)
+        spread = statistics.pstdev(accuracies) if len(rows) > 1 else 0.0
+        slowest = max(row["fit_minutes"] for row in rows)
+        verdict = "" if target is None else (
+            "met" if min(accuracies) >= target and (minutes is None or slowest <= minutes)
+            else "MISSED")
+        figures[name] = {"runs": rows, "mean_accuracy": mean, "std_accuracy": spread,
+                         "target_accuracy": target, "target_minutes": minutes,
+                         "verdict": verdict}
+        print(f"{name}: test accuracy {mean:.4f} ± {spread:.4f} over seeds {seeds} "
+              f"({', '.join(f'{a:.4f}' for a in accuracies)}); training {slowest:.1f} min at "
+              f"most; {rows[0]['parameters']:,} parameters, "
+              f"{rows[0]['multiply_adds'] / 1e6:.1f} M multiply-adds per image; "
+              f"{rows[0]['train_images_per_second']} training images/s; target "
+              f">= {target} within {minutes} min: {verdict}", flush=True)
+    write("conv.json", {"overrides": overrides, "seeds": seeds, "pipelines": figures})
+
+
+def images_per_second(model, shape: tuple[int, ...], classes: int) -> float:
+    """Training images per second of `model` (SGD, sparse cross-entropy) on random batches,
+    after a first step that builds the graph."""
+    import keras
+
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+                  loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(THROUGHPUT_BATCH, *shape)).astype("float32")
+    y = rng.integers(0, classes, THROUGHPUT_BATCH)
+    model.train_on_batch(x, y)
+    began = time.perf_counter()
+    for _ in range(THROUGHPUT_STEPS):
+        model.train_on_batch(x, y)
+    return THROUGHPUT_BATCH * THROUGHPUT_STEPS / (time.perf_counter() - began)
+
+
+def throughput() -> None:
+    """kdl's builders beside keras.applications' on 32x32x3 inputs with 10 classes."""
+    import keras
+
+    shape, classes = (32, 32, 3), 10
+    pairs = {
+        "ResNet-50": (lambda: models.get("resnet")(shape, classes, depth=50),
+                      lambda: keras.applications.ResNet50(weights=None, input_shape=shape,
+                                                          classes=classes)),
+        "VGG16": (lambda: models.get("vgg16")(shape, classes, head_units=(4096, 4096)),
+                  lambda: keras.applications.VGG16(weights=None, input_shape=shape,
+                                                   classes=classes)),
+        "cifar10_resnet (ResNet-20)": (
+            lambda: models.get("cifar_resnet")(shape, classes, depth=20), None),
+        "cifar10_vgg": (lambda: pipeline_model("cifar10_vgg", shape, classes), None),
+        "cifar10_inception": (lambda: pipeline_model("cifar10_inception", shape, classes),
+                              None),
+    }
+    rows = {}
+    for name, (ours, theirs) in pairs.items():
+        model = ours()
+        row = {"parameters": model.count_params(), "multiply_adds": multiply_adds(model),
+               "kdl_images_per_second": round(images_per_second(model, shape, classes), 1)}
+        if theirs is not None:
+            reference = theirs()
+            row["keras_applications_parameters"] = reference.count_params()
+            row["keras_applications_images_per_second"] = round(
+                images_per_second(reference, shape, classes), 1)
+        rows[name] = row
+        print(f"{name}: {row}", flush=True)
+    write("conv_throughput.json", {"batch": THROUGHPUT_BATCH, "steps": THROUGHPUT_STEPS,
+                                   "input_shape": shape, "rows": rows})
+
+
+def pipeline_model(name: str, shape: tuple[int, ...], classes: int):
+    """The builder of pipeline `name` with its default parameters."""
+    spec = pipelines.get(name)
+    return models.get(spec.model)(shape, classes, **dict(spec.model_params))
+
+
+def write(file_name: str, figures: dict) -> None:
+    out = Path(__file__).parent / "out"
+    out.mkdir(exist_ok=True)
+    payload = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+               "environment": export.environment(), **figures}
+    (out / file_name).write_text(json.dumps(payload, indent=2, default=str))
+    print(f"wrote {out / file_name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", default=list(TARGETS), choices=list(TARGETS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--epochs", type=int, default=None, help="override the default epochs")
+    parser.add_argument("--throughput", action="store_true",
+                        help="only the images-per-second comparison with keras.applications")
+    args = parser.parse_args()
+    if args.throughput:
+        throughput()
+        return
+    zoo(args.only, args.seeds, {} if args.epochs is None else {"epochs": args.epochs})
+
+
+if __name__ == "__main__":
+    main()
