@@ -35,7 +35,7 @@ THROUGHPUT_BATCH, THROUGHPUT_STEPS = 128, 12
 
 def run_pipeline(name: str, seed: int, runs_dir: str, **overrides) -> dict:
     """One default run of `name`: its figures, and how far it is from its target."""
-    result = pipelines.run(name, seed=seed, export=False, verbose=1, runs_dir=runs_dir,
+    result = pipelines.run(name, seed=seed, export=False, verbose=2, runs_dir=runs_dir,
                            **overrides)
     report = result.report
     fit_seconds = report.timings["fit_seconds"]

@@ -227,3 +227,25 @@ def _save(fig, path: str | Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def grad_cam_grid(images: np.ndarray, heat_maps: np.ndarray, titles: Sequence[str],
+                  path: str | Path, columns: int = 4) -> Path:
+    """Each image (top) and its Grad-CAM heat map over it (below), titled with its labels."""
+    count = len(images)
+    rows = 2 * int(np.ceil(count / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.4 * columns, 2.5 * rows), squeeze=False)
+    for axis in axes.ravel():
+        axis.axis("off")
+    for index, (image, heat, title) in enumerate(zip(images, heat_maps, titles)):
+        row, column = 2 * (index // columns), index % columns
+        shown = np.asarray(image, dtype=float)
+        shown = (shown - shown.min()) / max(shown.max() - shown.min(), 1e-12)
+        gray = shown.shape[-1] == 1
+        picture = shown[..., 0] if gray else shown
+        axes[row, column].imshow(picture, cmap="gray" if gray else None)
+        axes[row, column].set_title(title, fontsize="small")
+        axes[row + 1, column].imshow(picture, cmap="gray" if gray else None)
+        axes[row + 1, column].imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+    fig.suptitle("Grad-CAM: where the network looks (red: most)", fontsize="medium")
+    return _save(fig, path)

@@ -496,7 +496,8 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     progress.say(options.verbose, "drawing the report's plots")
     plot_files = {"learning_curves": plots.learning_curves(
         histories, run_dir / "learning_curves.png", labels, phase_epochs).name}
-    plot_files.update(task.plots(dataset.y_test, predictions, scores, dataset, run_dir))
+    plot_files.update(task.plots(dataset.y_test, predictions, scores, dataset, run_dir,
+                                 model=model))
     extras = task.extras(model, dataset, cv.final_fit_idx)
     if cv.oof_predictions is not None:
         first = structure.leaves(cv.oof_predictions)[0]

@@ -106,7 +106,7 @@ register(
         data="cifar10",
         model="cifar_resnet",
         model_params={"depth": 20, "augment": "shift_flip"},
-        training=zoo_training(epochs=20),
+        training=zoo_training(epochs=30, weight_decay=1e-3),
         validation=0.1,
         expected="test accuracy >= 90% within 90 minutes on 2 CPU cores (target; see "
                  "benchmarks/RESULTS.md)",

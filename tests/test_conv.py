@@ -19,6 +19,7 @@ from kdl.data.cifar import CIFAR10_CLASSES
 from kdl.data.image_folders import read_class_folders
 from kdl.errors import ConfigError, DataNotFoundError
 from kdl.export import load_export
+from kdl.gradcam import grad_cam
 from kdl.models.conv import augmentation, inception_factorized, inception_naive, inception_reduced
 from kdl.models.flops import multiply_adds
 from tests.conftest import require_data
@@ -238,3 +239,49 @@ def test_fashion_mnist_resnet_exports_and_reloads_to_the_same_predictions(workdi
     np.testing.assert_allclose(np.asarray(served.serve(images)),
                                result.model.predict(images, verbose=0), atol=1e-5)
     assert "augment_flip" not in [layer.name for layer in result.model.layers[-1].layers]
+
+
+def test_grad_cam_finds_the_part_of_the_image_the_class_depends_on():
+    inputs = keras.Input((8, 8, 1))
+    features = keras.layers.Conv2D(1, 1, use_bias=False, activation="relu",
+                                   kernel_initializer="ones", name="features")(inputs)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    outputs = keras.layers.Dense(2, activation="softmax", kernel_initializer=keras.initializers
+                                 .Constant([[1.0, -1.0]]))(pooled)
+    model = keras.Model(inputs, outputs)
+    image = np.zeros((1, 8, 8, 1), np.float32)
+    image[0, :4, :4] = 5.0  # bright top-left quadrant: class 0's evidence
+    heat = grad_cam(model, image, classes=np.array([0]))[0]
+    assert heat[:3, :3].min() > 0.8 and heat[5:, 5:].max() < 0.05
+    mlp = models.get("mlp")((8, 8, 1), 2, widths=(4,))
+    with pytest.raises(ConfigError, match="no layer with a spatial"):
+        grad_cam(mlp, image)
+    wrapped = keras.Model(inputs, mlp(keras.layers.Rescaling(0.5)(inputs)))  # as kdl nests it
+    with pytest.raises(ConfigError, match="no Grad-CAM"):
+        grad_cam(wrapped, image)
+
+
+def test_image_reports_show_grad_cam_and_dense_ones_do_not(workdir):
+    require_data("fashion_mnist.npz")
+    conv = pipelines.run("fashion_mnist_resnet", subset=400, epochs=1, depth=8, width=0.25,
+                         verbose=0, export=False)
+    assert conv.report.plots["grad_cam"] == "grad_cam.png"
+    assert (conv.run_dir / "grad_cam.png").stat().st_size > 10_000
+    dense = pipelines.run("mnist_mlp", subset=400, epochs=1, widths=(16,), verbose=0,
+                          export=False)
+    assert "grad_cam" not in dense.report.plots
+
+
+def test_classes_and_per_class_make_a_few_label_task(tmp_path, no_data_sources):
+    write_python_batches(tmp_path / "cifar-10-batches-py", per_batch=60)
+    full = kdl_data.load("cifar10", path=tmp_path)
+    few = kdl_data.load("cifar10", path=tmp_path, classes=[7, 2], per_class=3)
+    assert few.class_names == ("horse", "bird")
+    assert np.bincount(few.y_train).tolist() == [3, 3]
+    assert few.y_test.tolist() == [{7: 0, 2: 1}[y] for y in full.y_test if y in (7, 2)]
+    horses = np.flatnonzero(full.y_train == 7)[:3]  # the first three, in order
+    np.testing.assert_array_equal(few.x_train[few.y_train == 0], full.x_train[horses])
+    with pytest.raises(ConfigError, match="classes must be distinct class indices"):
+        kdl_data.load("cifar10", path=tmp_path, classes=[3, 3])
+    with pytest.raises(ConfigError, match=r"per_class=1000 is more than"):
+        kdl_data.load("cifar10", path=tmp_path, per_class=1000)

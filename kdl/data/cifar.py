@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -100,10 +101,13 @@ def read_png_folders(folder: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load_cifar10(path: str | Path | None = None) -> Dataset:
-    """CIFAR-10 (see the module docstring for the layouts read).
+def load_cifar10(path: str | Path | None = None, classes: Sequence[int] | None = None,
+                 per_class: int | None = None) -> Dataset:
+    """CIFAR-10 (see the module docstring for the layouts read); `classes` keeps those class
+    indices only (relabelled 0, 1, ... in that order), `per_class` the first that many
+    training images of each class.
 
-    Usage: ds = load_cifar10()
+    Usage: ds = load_cifar10(classes=[5, 6, 7, 8, 9], per_class=100)   # a few-label task
     """
     found = locate("cifar10", CIFAR10_SOURCE, path)
     if (found / "data_batch_1").exists():
@@ -120,6 +124,9 @@ def load_cifar10(path: str | Path | None = None) -> Dataset:
                                    f"{len(y)} labels; expected (N, 32, 32, 3), one label each.")
         if len(y) and (y.min() < 0 or y.max() >= len(CIFAR10_CLASSES)):
             raise CorruptDataError(f"{found}: {split} labels outside 0..9.")
-    return Dataset(name="cifar10", task="classification", x_train=arrays["x_train"],
-                   y_train=arrays["y_train"], x_test=arrays["x_test"], y_test=arrays["y_test"],
-                   class_names=CIFAR10_CLASSES, source=str(found))
+    dataset = Dataset(name="cifar10", task="classification", x_train=arrays["x_train"],
+                      y_train=arrays["y_train"], x_test=arrays["x_test"],
+                      y_test=arrays["y_test"], class_names=CIFAR10_CLASSES, source=str(found))
+    if classes is not None:
+        dataset = dataset.keep_classes(classes)
+    return dataset if per_class is None else dataset.per_class(per_class)

@@ -10,12 +10,14 @@ Usage:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from kdl import structure
+from kdl.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -46,16 +48,57 @@ class Dataset:
 
         Usage: quick = ds.head(2000)
         """
-        cut = slice(0, int(n))
+        return self.take_train(np.arange(min(int(n), structure.length(self.x_train))))
+
+    def take_train(self, rows: np.ndarray) -> Dataset:
+        """The same dataset with only the training samples `rows`, in that order."""
         return dataclasses.replace(
             self,
-            x_train=structure.take(self.x_train, cut),
-            y_train=structure.take(self.y_train, cut),
-            groups=None if self.groups is None else self.groups[cut],
-            time_index=None if self.time_index is None else self.time_index[cut],
+            x_train=structure.take(self.x_train, rows),
+            y_train=structure.take(self.y_train, rows),
+            groups=None if self.groups is None else self.groups[rows],
+            time_index=None if self.time_index is None else self.time_index[rows],
             validation_fold=(None if self.validation_fold is None
-                             else self.validation_fold[cut]),
-        )
+                             else self.validation_fold[rows]))
+
+    def keep_classes(self, classes: Sequence[int]) -> Dataset:
+        """Only the samples (train and test) of `classes`, relabelled 0, 1, ... in the order
+        given, with their class names.
+
+        Usage: last_five = cifar.keep_classes([5, 6, 7, 8, 9])   # dog ... truck -> 0 ... 4
+        """
+        classes = [int(c) for c in classes]
+        known = range(len(self.class_names))
+        if not classes or len(set(classes)) != len(classes) or any(c not in known
+                                                                    for c in classes):
+            raise ConfigError(f"classes must be distinct class indices of {self.name!r} (0 to "
+                              f"{len(self.class_names) - 1}: {', '.join(self.class_names)}); "
+                              f"got {classes}.")
+        relabel = np.full(len(self.class_names), -1)
+        relabel[classes] = np.arange(len(classes))
+        train = np.flatnonzero(np.isin(self.y_train, classes))
+        test = np.flatnonzero(np.isin(self.y_test, classes))
+        kept = self.take_train(train)
+        return dataclasses.replace(
+            kept, y_train=relabel[kept.y_train], x_test=structure.take(self.x_test, test),
+            y_test=relabel[np.asarray(self.y_test)[test]],
+            class_names=tuple(self.class_names[c] for c in classes))
+
+    def per_class(self, n: int) -> Dataset:
+        """The first `n` training samples of every class (the labelled budget of a few-label
+        experiment); the test set is kept whole.
+
+        Usage: few = cifar.per_class(100)     # 100 labelled images per class
+        """
+        labels = np.asarray(self.y_train)
+        short = {self.class_names[c]: int(np.sum(labels == c))
+                 for c in range(len(self.class_names)) if np.sum(labels == c) < n}
+        if short:
+            raise ConfigError(f"per_class={n} is more than {self.name!r} has of "
+                              f"{', '.join(f'{k} ({v})' for k, v in short.items())}.")
+        rows = np.sort(np.concatenate([np.flatnonzero(labels == c)[:n]
+                                       for c in range(len(self.class_names))]))
+        return self.take_train(rows)
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary for reports and model cards."""

@@ -113,8 +113,9 @@ class Task(Protocol):
         `fit`: the labelled part the model was fitted on)."""
 
     def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
-              run_dir: Path) -> dict[str, str]:
-        """Task-specific plots of the test predictions; returns {plot name: file name}."""
+              run_dir: Path, model: Any = None) -> dict[str, str]:
+        """Task-specific plots of the test predictions (`model`: the evaluated model, for
+        plots that look inside it); returns {plot name: file name}."""
 
     def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray) -> dict[str, Any]:
         """Extra report sections: {title: {row: {column: value}}} tables or {title: {name:
@@ -186,7 +187,7 @@ class TaskBase:
         return None if structure.is_structured(y) else np.asarray(y)
 
     def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
-              run_dir: Path) -> dict[str, str]:
+              run_dir: Path, model: Any = None) -> dict[str, str]:
         """No plot of the task's own (the learning curves are drawn for every run)."""
         return {}
 

@@ -86,7 +86,7 @@ class ForecastTask(TaskBase):
         return {"Baselines on the test windows": table}
 
     def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
-              run_dir: Path) -> dict[str, str]:
+              run_dir: Path, model: Any = None) -> dict[str, str]:
         """Forecasts against the truth for a few test windows, and the error per step."""
         names = dataset.extra["targets"]
         made = [plots.forecasts(dataset.x_test, y_true, predictions, names,
@@ -128,7 +128,7 @@ class LanguageModelTask(TaskBase):
         return metrics.language_model_metrics(y_true, predictions)
 
     def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
-              run_dir: Path) -> dict[str, str]:
+              run_dir: Path, model: Any = None) -> dict[str, str]:
         """The learning curves say it all."""
         return {}
 

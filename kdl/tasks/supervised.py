@@ -23,6 +23,7 @@ CLASSIFICATION_DIRECTIONS = {
     "accuracy": True, "balanced_accuracy": True, "precision_macro": True, "recall_macro": True,
     "f1_macro": True, "precision_weighted": True, "recall_weighted": True, "f1_weighted": True,
     "roc_auc_ovr": True, "log_loss": False, "top_3_accuracy": True}
+GRAD_CAM_IMAGES = 8  # test images in the report's Grad-CAM plot: half right, half wrong
 REGRESSION_DIRECTIONS = {"rmse": False, "mae": False, "rmsle": False, "mape": False, "r2": True}
 
 
@@ -47,8 +48,9 @@ class ClassificationTask(TaskBase):
         return metrics.classification_metrics(y_true, predictions)
 
     def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
-              run_dir: Path) -> dict[str, str]:
-        """Confusion matrix, ROC and precision-recall curves, class balance."""
+              run_dir: Path, model: Any = None) -> dict[str, str]:
+        """Confusion matrix, ROC and precision-recall curves, class balance; for images and a
+        convolutional model, Grad-CAM maps of a few test images."""
         names = dataset.class_names
         k = len(names)
         made = [
@@ -61,7 +63,32 @@ class ClassificationTask(TaskBase):
                                 np.bincount(dataset.y_test, minlength=k), names,
                                 run_dir / "class_balance.png"),
         ]
+        if model is not None and np.ndim(dataset.x_test) == 4:
+            made += self._grad_cam(model, y_true, predictions, dataset, run_dir)
         return {path.stem: path.name for path in made}
+
+    def _grad_cam(self, model: Any, y_true: Any, predictions: Any, dataset: Dataset,
+                  run_dir: Path) -> list[Path]:
+        """Grad-CAM of the first GRAD_CAM_IMAGES // 2 right and wrong test predictions, for
+        the predicted class; nothing for a model without a convolutional feature map."""
+        from kdl.errors import ConfigError
+        from kdl.gradcam import grad_cam
+
+        predicted = np.argmax(predictions, axis=1)
+        right = np.flatnonzero(predicted == y_true)
+        wrong = np.flatnonzero(predicted != y_true)
+        half = GRAD_CAM_IMAGES // 2
+        chosen = np.concatenate([right[:GRAD_CAM_IMAGES - min(half, len(wrong))],
+                                 wrong[:half]]).astype(int)
+        try:
+            heat = grad_cam(model, dataset.x_test[chosen], predicted[chosen])
+        except ConfigError:
+            return []
+        names = dataset.class_names
+        titles = [f"true {names[y_true[i]]}\npredicted {names[predicted[i]]} "
+                  f"{predictions[i, predicted[i]]:.2f}" for i in chosen]
+        return [plots.grad_cam_grid(dataset.x_test[chosen], heat, titles,
+                                    run_dir / "grad_cam.png")]
 
     def serving_note(self, dataset: Dataset) -> dict[str, Any]:
         """What the export's output means, for the model card."""
@@ -91,7 +118,7 @@ class RegressionTask(TaskBase):
         return metrics.regression_metrics(y_true, np.reshape(predictions, np.shape(y_true)))
 
     def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
-              run_dir: Path) -> dict[str, str]:
+              run_dir: Path, model: Any = None) -> dict[str, str]:
         """Predicted against actual, and residuals."""
         path = plots.residuals(y_true, predictions, run_dir / "residuals.png")
         return {path.stem: path.name}
