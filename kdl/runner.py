@@ -498,7 +498,8 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         histories, run_dir / "learning_curves.png", labels, phase_epochs).name}
     plot_files.update(task.plots(dataset.y_test, predictions, scores, dataset, run_dir,
                                  model=model))
-    extras = task.extras(model, dataset, cv.final_fit_idx)
+    extras = task.extras(model, dataset, cv.final_fit_idx, scores=scores)
+    size = {"parameters": model.count_params(), "multiply_adds": multiply_adds(model)}
     if cv.oof_predictions is not None:
         first = structure.leaves(cv.oof_predictions)[0]
         validated = ~np.isnan(first.reshape(len(first), -1)).any(1)
@@ -513,8 +514,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     report = Report(
         pipeline=spec.name,
         config={"spec": as_dict(spec), "seed": options.seed, "subset": options.subset,
-                "strategy": cv.strategy_name, "parameters": model.count_params(),
-                "multiply_adds": multiply_adds(model)},
+                "strategy": cv.strategy_name, **size},
         data=dataset.describe(),
         validation={"strategy": cv.strategy, "n_splits": len(cv.folds),
                     "n_fit": int(len(cv.folds[0].fit_idx)),
@@ -525,8 +525,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         test_metrics=scores,
         optimizing_metric=spec.optimizing_metric,
         satisficing=check_thresholds(dict(spec.satisficing), {
-            **scores, "fit_seconds": sum(fold_seconds), "parameters": model.count_params(),
-            "multiply_adds": multiply_adds(model)}),
+            **scores, "fit_seconds": sum(fold_seconds), **size}),
         folds=[fold.describe() for fold in cv.folds],
         aggregate=aggregate([fold.metrics for fold in cv.folds if fold.metrics]),
         timings={"data_seconds": round(data_seconds, 3),

@@ -48,10 +48,11 @@ class Dataset:
 
         Usage: quick = ds.head(2000)
         """
-        return self.take_train(np.arange(min(int(n), structure.length(self.x_train))))
+        return self.take_train(slice(0, int(n)))
 
-    def take_train(self, rows: np.ndarray) -> Dataset:
-        """The same dataset with only the training samples `rows`, in that order."""
+    def take_train(self, rows: np.ndarray | slice) -> Dataset:
+        """The same dataset with only the training samples `rows` (indices in that order, or
+        a slice, which keeps views of the arrays)."""
         return dataclasses.replace(
             self,
             x_train=structure.take(self.x_train, rows),

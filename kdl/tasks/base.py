@@ -117,10 +117,12 @@ class Task(Protocol):
         """Task-specific plots of the test predictions (`model`: the evaluated model, for
         plots that look inside it); returns {plot name: file name}."""
 
-    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray) -> dict[str, Any]:
+    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray,
+               scores: dict[str, Any] | None = None) -> dict[str, Any]:
         """Extra report sections: {title: {row: {column: value}}} tables or {title: {name:
-        text}} texts, e.g. baselines trained on the same `fit_idx` samples as the model; the
-        texts under `kdl.report.WARNINGS` are shown under the report's headline."""
+        text}} texts, e.g. baselines trained on the same `fit_idx` samples as the model, shown
+        beside the model's own test `scores`; the texts under `kdl.report.WARNINGS` are shown
+        under the report's headline."""
 
     def serving_note(self, dataset: Dataset) -> dict[str, Any]:
         """What the export's inputs and outputs mean, for the model card."""
@@ -191,7 +193,8 @@ class TaskBase:
         """No plot of the task's own (the learning curves are drawn for every run)."""
         return {}
 
-    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray) -> dict[str, Any]:
+    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray,
+               scores: dict[str, Any] | None = None) -> dict[str, Any]:
         """No extra report section."""
         return {}
 

@@ -51,15 +51,19 @@ class TopKRanking:
         return topk.top_k_metrics(lambda pairs: np.ravel(fit.predict(pairs)), seen,
                                   np.asarray(x), np.asarray(y_true), np.asarray(fit.x)[:, 1])
 
-    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray) -> dict[str, Any]:
-        """The model's top-K test figures beside the most-popular and random rankings, and a
-        warning when the model ranks worse than popularity."""
+    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray,
+               scores: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The model's top-K test figures (its test `scores`, or ranked here when not given)
+        beside the most-popular and random rankings, and a warning when the model ranks
+        worse than popularity."""
         if not len(dataset.y_test):
             return {}
         seen, fit_pairs = np.asarray(dataset.x_train), np.asarray(dataset.x_train)[fit_idx]
-        rows = {"this model": topk.top_k_metrics(
+        ours = ({k: scores[k] for k in metrics.RANKING_NAMES} if scores is not None
+                and all(k in scores for k in metrics.RANKING_NAMES) else topk.top_k_metrics(
                     lambda pairs: np.ravel(self.predict(model, pairs)), seen, dataset.x_test,
-                    dataset.y_test, fit_pairs[:, 1]),
+                    dataset.y_test, fit_pairs[:, 1]))
+        rows = {"this model": ours,
                 **topk.baseline_metrics(fit_pairs, seen, dataset.x_test, dataset.y_test)}
         found = {RANKING_TITLE: rows}
         name = f"ndcg@{metrics.RANKING_K}"

@@ -76,7 +76,8 @@ class ForecastTask(TaskBase):
         std = self.std or np.ones(np.shape(y_true)[-1])
         return metrics.forecast_metrics(y_true, predictions, mean, std)
 
-    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray) -> dict[str, Any]:
+    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray,
+               scores: dict[str, Any] | None = None) -> dict[str, Any]:
         """Baselines on the test windows, trained on the same windows as the model."""
         from kdl.baselines import forecast_baselines
 
@@ -132,7 +133,8 @@ class LanguageModelTask(TaskBase):
         """The learning curves say it all."""
         return {}
 
-    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray) -> dict[str, Any]:
+    def extras(self, model: Any, dataset: Dataset, fit_idx: np.ndarray,
+               scores: dict[str, Any] | None = None) -> dict[str, Any]:
         """Seeded samples at several temperatures, with the repetition guard on."""
         from kdl.generate import Vocabulary, generate
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from kdl import metrics, plots
 from kdl.data import Dataset
+from kdl.errors import ConfigError
 from kdl.tasks.base import FitPart, TaskBase
 
 CLASSIFICATION_DIRECTIONS = {
@@ -71,8 +72,7 @@ class ClassificationTask(TaskBase):
                   run_dir: Path) -> list[Path]:
         """Grad-CAM of the first GRAD_CAM_IMAGES // 2 right and wrong test predictions, for
         the predicted class; nothing for a model without a convolutional feature map."""
-        from kdl.errors import ConfigError
-        from kdl.gradcam import grad_cam
+        from kdl.gradcam import grad_cam  # TensorFlow: only once an image report is drawn
 
         predicted = np.argmax(predictions, axis=1)
         right = np.flatnonzero(predicted == y_true)
