@@ -6,8 +6,11 @@ measured in the same process.
 Usage (from the repository root):
     KDL_DATA_DIR=../shared/data python benchmarks/conv.py --only cifar10_resnet [--seeds 0 1]
     KDL_DATA_DIR=../shared/data python benchmarks/conv.py --throughput
-Writes benchmarks/out/conv.json (conv_throughput.json) and prints the figures for
-benchmarks/RESULTS.md.
+    KDL_DATA_DIR=../shared/data python benchmarks/conv.py --transfer [--extra-seeds 1 2]
+Writes benchmarks/out/conv.json (conv_throughput.json, conv_transfer.json) and prints the
+figures for benchmarks/RESULTS.md. --transfer runs the cifar10_transfer study with seed 0
+(its base run and all three curves), then again at 100 labels per class from the same base
+with each --extra-seeds seed, where results move most with the seed.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from kdl.models.flops import multiply_adds
 TARGETS = {"cifar10_resnet": (0.90, 90.0), "cifar10_vgg": (0.87, 90.0),
            "cifar10_inception": (0.87, 90.0), "fashion_mnist_resnet": (0.94, None)}
 THROUGHPUT_BATCH, THROUGHPUT_STEPS = 128, 12
+TRANSFER_TARGET_POINTS = 10.0  # fine-tuned minus from scratch at 100 labels per class
 
 
 def run_pipeline(name: str, seed: int, runs_dir: str, **overrides) -> dict:
@@ -139,6 +143,32 @@ def write(file_name: str, figures: dict) -> None:
     print(f"wrote {out / file_name}")
 
 
+def transfer(extra_seeds: list[int], overrides: dict) -> None:
+    """The cifar10_transfer study: three curves from seed 0, more seeds at 100 per class."""
+    runs_dir = tempfile.mkdtemp(prefix="kdl-bench-transfer-")
+    began = time.perf_counter()
+    first = pipelines.run("cifar10_transfer", seeds=[0], runs_dir=runs_dir, verbose=0,
+                          **overrides)
+    print(first.report.summary())
+    rows = list(first.report.rows)
+    base_dir = first.run_dir / first.report.base["run_dir"]
+    if extra_seeds:
+        more = pipelines.run("cifar10_transfer", seeds=extra_seeds, values=[100],
+                             base_model=str(base_dir), runs_dir=runs_dir, verbose=0, **overrides)
+        rows += more.report.rows
+    merged = type(first.report)(first.report.study, first.report.setting, first.report.metric,
+                                rows, first.report.base, contrast=first.report.contrast)
+    print(merged.summary())
+    gain = merged.gains().get(100)
+    verdict = "met" if gain >= TRANSFER_TARGET_POINTS else "MISSED"
+    print(f"fine-tuned minus from scratch at 100 per class: {gain:+.1f} points (target >= "
+          f"+{TRANSFER_TARGET_POINTS:.0f}): {verdict}")
+    write("conv_transfer.json", {"study_dir": str(first.run_dir), "base": first.report.base,
+                                 "rows": rows, "gain_at_100": gain,
+                                 "summary": merged.summary_table().to_dict(),
+                                 "wall_minutes": round((time.perf_counter() - began) / 60, 1)})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", default=list(TARGETS), choices=list(TARGETS))
@@ -146,11 +176,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="override the default epochs")
     parser.add_argument("--throughput", action="store_true",
                         help="only the images-per-second comparison with keras.applications")
+    parser.add_argument("--transfer", action="store_true", help="only the cifar10_transfer study")
+    parser.add_argument("--extra-seeds", type=int, nargs="*", default=[1, 2],
+                        help="--transfer: more seeds at 100 labels per class")
     args = parser.parse_args()
+    overrides = {} if args.epochs is None else {"epochs": args.epochs}
     if args.throughput:
         throughput()
-        return
-    zoo(args.only, args.seeds, {} if args.epochs is None else {"epochs": args.epochs})
+    elif args.transfer:
+        transfer(args.extra_seeds, overrides)
+    else:
+        zoo(args.only, args.seeds, overrides)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from kdl.data import Dataset
 from kdl.errors import ConfigError
 from kdl.models.layers import Standardize
 from kdl.spec import PipelineSpec
+from kdl.training import precision_policy
 
 
 def preprocessing_layer(kind: str, x_train: np.ndarray) -> keras.layers.Layer:
@@ -72,7 +73,7 @@ def build_model(spec: PipelineSpec, dataset: Dataset, x_fit: Any,
     """The assembled model for `spec`, with the data-given builder arguments (fitted on x_fit,
     y_fit only). A spec's base_model is loaded afresh for every build, so no fold starts from
     another fold's weights."""
-    task = tasks.get(spec.task).bind(dataset)
+    task = tasks.configure(spec.task, spec.task_params).bind(dataset)
     data_args = task.builder_args(dataset, x_fit, y_fit)
     primary = primary_input(spec.data_kind, x_fit)
     layer = preprocessing_layer(spec.preprocessing, primary)
@@ -82,12 +83,12 @@ def build_model(spec: PipelineSpec, dataset: Dataset, x_fit: Any,
         given["preprocessing"] = layer
     if spec.base_model is not None:
         given["base_model"] = export.load_trained_model(spec.base_model)
-    core = models.get(spec.model)(dataset.input_shape, **data_args, **dict(spec.model_params),
-                                  **given)
-    inputs = model_inputs(spec.data_kind, structure.head(x_fit, 1))
-    model = task.assemble(core, inputs, preprocess(layer, inputs,
-                                                   kdl_data.KINDS[spec.data_kind].input_name),
-                          spec.name)
+    with precision_policy(spec.training.precision):
+        core = models.get(spec.model)(dataset.input_shape, **data_args,
+                                      **dict(spec.model_params), **given)
+        inputs = model_inputs(spec.data_kind, structure.head(x_fit, 1))
+        model = task.assemble(core, inputs, preprocess(
+            layer, inputs, kdl_data.KINDS[spec.data_kind].input_name), spec.name)
     if (model is core and "preprocessing" not in given and spec.preprocessing != "none"):
         raise ConfigError(f"model {spec.model!r} trains itself and does not take the fitted "
                           f"preprocessing; set preprocessing='none' (it is "

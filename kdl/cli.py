@@ -208,9 +208,13 @@ def _check_before_tensorflow(args: argparse.Namespace, pipelines: Any) -> dict[s
     if args.command not in ("run", "sweep", "learning-curve"):
         return {}
     from kdl.spec import resolve
+    from kdl.study import Study, check_study
 
     overrides = _overrides(args)
-    spec = pipelines.get(args.name)
+    if args.command == "run" and isinstance(pipelines.get(args.name), Study):
+        check_study(pipelines.get(args.name), overrides)
+        return overrides
+    spec = pipelines.get_spec(args.name, args.command)
     resolve(spec, overrides)
     grid = _grid(args.grid) if args.command == "sweep" else {}
     for key, values in grid.items():
@@ -276,8 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"plot: {curve.sweep_dir / 'loss_vs_samples.png'}")
         else:
             from kdl import runner
+            from kdl.study import Study, run_study
 
-            result = runner.run(pipelines.get(args.name), **_overrides(args))
+            entry = pipelines.get(args.name)
+            result = (run_study(entry, **_overrides(args)) if isinstance(entry, Study)
+                      else runner.run(entry, **_overrides(args)))
             print(result.report.summary())
             print(f"report: {result.run_dir / 'report.html'}")
             print(f"report: {result.run_dir / 'report.md'}")

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from kdl import structure
-from kdl.errors import ConfigError, ExportError
+from kdl.errors import ConfigError, ExportError, unknown_name
 
 CARD_NAME = "model_card.json"
 STAGING_PREFIX = ".staging-"
@@ -321,12 +321,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+APPLICATIONS_PREFIX = "applications:"
+
+
 def load_trained_model(source: str | Path) -> keras.Model:
     """The trained Keras model of a run folder, an export version folder, an export base
-    folder (its latest version) or a .keras file; a missing one is a clear error.
+    folder (its latest version) or a .keras file; or "applications:<Name>[:<weights file>]",
+    a keras.applications network without its classifier (include_top=False, any image size)
+    with the weights of a local file (none given: random weights; nothing is downloaded). A
+    missing one is a clear error.
 
     Usage: base = load_trained_model("saved_models/mnist_convnet")
+           base = load_trained_model("applications:ResNet50:weights/resnet50_notop.h5")
     """
+    if str(source).startswith(APPLICATIONS_PREFIX):
+        return keras_application(str(source)[len(APPLICATIONS_PREFIX):])
     path = Path(source).expanduser()
     candidates = [path] if path.suffix == ".keras" else [path / KERAS_NAME]
     if path.is_dir() and versions(path):
@@ -337,6 +346,23 @@ def load_trained_model(source: str | Path) -> keras.Model:
                           f"folder (saved_models/NAME or saved_models/NAME/VERSION) or a .keras "
                           f"file; looked for {', '.join(map(str, candidates))}.")
     return load_keras_file(found)
+
+
+def keras_application(name_and_weights: str) -> keras.Model:
+    """keras.applications.<Name>(include_top=False, weights=<file or None>) for
+    "Name[:weights file]"; an unknown name or a missing file is a ConfigError."""
+    import keras.applications
+
+    name, _, weights = name_and_weights.partition(":")
+    known = sorted(n for n in dir(keras.applications) if n[:1].isupper())
+    if name not in known:
+        raise unknown_name("keras.applications model for base_model", name, known)
+    if weights and not Path(weights).expanduser().is_file():
+        raise ConfigError(f"no weights file at {weights} for base_model "
+                          f"'{APPLICATIONS_PREFIX}{name_and_weights}': give a local .h5 file "
+                          f"(kdl downloads nothing), or none for random weights.")
+    return getattr(keras.applications, name)(
+        include_top=False, weights=str(Path(weights).expanduser()) if weights else None)
 
 
 def load_keras_file(path: Path) -> keras.Model:

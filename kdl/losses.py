@@ -4,6 +4,7 @@ reload.
 Usage:
     model.compile(loss=ScaledMeanSquaredError(scale=[2.0, 0.5]),    # MSE of standardized errors
                   metrics=[ScaledMeanAbsoluteError(scale=[2.0, 0.5], name="mae")])
+    model.compile(loss=SmoothedSparseCrossentropy(label_smoothing=0.1))  # integer labels
 """
 
 from __future__ import annotations
@@ -49,3 +50,25 @@ class ScaledMeanAbsoluteError(keras.metrics.MeanMetricWrapper):
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy of integer labels against softmax probabilities with label smoothing: the
+    target is 1 - label_smoothing on the true class plus label_smoothing / K on every class
+    (Keras' CategoricalCrossentropy on one-hot labels; its sparse loss has no smoothing)."""
+
+    def __init__(self, label_smoothing: float = 0.1, name: str = "sparse_categorical_crossentropy",
+                 **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        classes = keras.ops.shape(y_pred)[-1]
+        labels = keras.ops.reshape(keras.ops.cast(y_true, "int32"), (-1,))
+        one_hot = keras.ops.one_hot(labels, classes, dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(one_hot, y_pred,
+                                                     label_smoothing=self.label_smoothing)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}

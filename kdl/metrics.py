@@ -124,6 +124,7 @@ def ranking_metrics(relevant: Sequence[Collection], recommended: Sequence[Sequen
 
 FORECAST = ("mse", "mae", "mse_original", "mae_original")
 LANGUAGE_MODEL = ("loss_nats", "bits_per_char", "perplexity", "accuracy")
+RECONSTRUCTION = ("reconstruction_mse", "reconstruction_mae")
 
 
 def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, mean: Sequence[float],
@@ -142,6 +143,18 @@ def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, mean: Sequence[floa
             "mse_original": float(np.mean(error ** 2)),
             "mae_original": float(np.mean(np.abs(error))),
             "mse_by_step": np.mean(standardized ** 2, axis=(0, 2)).tolist()}
+
+
+def reconstruction_metrics(target: np.ndarray, reconstruction: np.ndarray) -> dict[str, float]:
+    """Mean squared and absolute error per input value between what a model should give back
+    (`target`, e.g. images scaled to [0, 1]) and what it gave, with scikit-learn.
+
+    Usage: reconstruction_metrics(x_test / 255, autoencoder.predict(x_test))["reconstruction_mse"]
+    """
+    target = np.reshape(np.asarray(target, np.float64), (len(target), -1))
+    reconstruction = np.reshape(np.asarray(reconstruction, np.float64), target.shape)
+    return {"reconstruction_mse": float(skm.mean_squared_error(target, reconstruction)),
+            "reconstruction_mae": float(skm.mean_absolute_error(target, reconstruction))}
 
 
 def language_model_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:

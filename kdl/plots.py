@@ -249,3 +249,95 @@ def grad_cam_grid(images: np.ndarray, heat_maps: np.ndarray, titles: Sequence[st
         axes[row + 1, column].imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
     fig.suptitle("Grad-CAM: where the network looks (red: most)", fontsize="medium")
     return _save(fig, path)
+
+
+def metric_against_setting(curves: Mapping[str, tuple[Sequence[float], Sequence[float],
+                                                      Sequence[float]]],
+                           setting: str, metric: str, path: str | Path, title: str) -> Path:
+    """One line per arm of a study: {label: (setting values, means, standard deviations)}, the
+    spread drawn as error bars where several seeds ran; a log x axis for sizes that span more
+    than a factor of ten."""
+    fig, axis = plt.subplots(figsize=(6.5, 4.2))
+    spans = []
+    for label, (values, means, stds) in curves.items():
+        axis.errorbar(values, means, yerr=[0.0 if np.isnan(s) else s for s in stds],
+                      marker="o", capsize=3, label=label)
+        spans += [float(v) for v in values]
+    if spans and min(spans) > 0 and max(spans) / min(spans) > 10:
+        axis.set_xscale("log")
+        axis.set_xticks(sorted(set(spans)), [f"{v:g}" for v in sorted(set(spans))])
+        axis.xaxis.set_minor_locator(ticker.NullLocator())
+    axis.set(xlabel=setting.replace("_", " "), ylabel=f"test {metric}", title=title)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="small")
+    return _save(fig, path)
+
+
+def _picture(image: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """An image as imshow takes it (values clipped to [0, 1]) and its colour map."""
+    shown = np.clip(np.asarray(image, dtype=float), 0.0, 1.0)
+    if shown.ndim == 3 and shown.shape[-1] == 1:
+        return shown[..., 0], "gray"
+    return shown, None if shown.ndim == 3 else "gray"
+
+
+def image_rows(rows: Mapping[str, np.ndarray], path: str | Path, title: str) -> Path:
+    """Rows of images in [0, 1] (e.g. "test images" over "reconstructions"), each row named
+    on its left."""
+    names = list(rows)
+    count = max(len(images) for images in rows.values())
+    fig, axes = plt.subplots(len(names), count, figsize=(1.2 * count + 1.2, 1.35 * len(names)),
+                             squeeze=False)
+    for row, name in enumerate(names):
+        for column in range(count):
+            axis = axes[row, column]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            for spine in axis.spines.values():
+                spine.set_visible(False)
+            if column < len(rows[name]):
+                picture, cmap = _picture(rows[name][column])
+                axis.imshow(picture, cmap=cmap, vmin=0, vmax=1)
+        axes[row, 0].set_ylabel(name, fontsize="small", rotation=0, ha="right", va="center")
+    fig.suptitle(title, fontsize="medium")
+    return _save(fig, path)
+
+
+def image_lattice(images: np.ndarray, path: str | Path, title: str,
+                  extent: tuple[float, float, float, float] | None = None) -> Path:
+    """A square lattice of images (n*n, H, W[, C]) drawn as one picture, e.g. a VAE's decoder
+    over a grid of codes; `extent` labels the axes with the codes' range."""
+    side = int(round(np.sqrt(len(images))))
+    height, width = images.shape[1], images.shape[2]
+    canvas = np.zeros((side * height, side * width) + images.shape[3:][:1], dtype=float)
+    for index, image in enumerate(images[: side * side]):
+        row, column = divmod(index, side)
+        canvas[row * height:(row + 1) * height, column * width:(column + 1) * width] = image
+    picture, cmap = _picture(canvas)
+    fig, axis = plt.subplots(figsize=(6.5, 6.5))
+    axis.imshow(picture, cmap=cmap, vmin=0, vmax=1, extent=extent)
+    if extent is None:
+        axis.axis("off")
+    else:
+        axis.set(xlabel="code 1", ylabel="code 2")
+    axis.set_title(title, fontsize="medium")
+    return _save(fig, path)
+
+
+def latent_maps(maps: Mapping[str, np.ndarray], labels: np.ndarray,
+                class_names: Sequence[str], path: str | Path) -> Path:
+    """Side by side 2-D maps of the same points (e.g. the autoencoder's codes, PCA, t-SNE),
+    each point coloured by its class, one legend."""
+    fig, axes = plt.subplots(1, len(maps), figsize=(4.6 * len(maps), 4.4), squeeze=False)
+    colours = plt.get_cmap("tab10" if len(class_names) <= 10 else "tab20")
+    for axis, (name, points) in zip(axes[0], maps.items()):
+        for index, class_name in enumerate(class_names):
+            chosen = labels == index
+            axis.scatter(points[chosen, 0], points[chosen, 1], s=4, alpha=0.6,
+                         color=colours(index % colours.N), label=class_name)
+        axis.set_title(name, fontsize="medium")
+        axis.set_xticks([])
+        axis.set_yticks([])
+    axes[0, -1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", markerscale=3,
+                       fontsize="small")
+    return _save(fig, path)

@@ -236,13 +236,7 @@ class Report:
 
     def to_html(self, run_dir: str | Path) -> str:
         """report.html: one self-contained page, the plots embedded as base64 PNG."""
-        style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
-                 "table{border-collapse:collapse;margin-bottom:1em}"
-                 "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-                 "img{max-width:100%}")
-        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
-                f"{escape(self.pipeline)} report</title><style>{style}</style></head><body>"
-                + self._html_body(run_dir) + "</body></html>\n")
+        return html_page(f"{self.pipeline} report", self._html_body(run_dir))
 
     def _html_body(self, run_dir: str | Path | None) -> str:
         """The page's content: tables, texts, the plots found in `run_dir`, where files went."""
@@ -262,9 +256,7 @@ class Report:
         for name, file in self.plots.items():
             path = Path(run_dir or ".") / file
             if run_dir is not None and path.exists():
-                data = base64.b64encode(path.read_bytes()).decode("ascii")
-                body.append(f"<figure><img alt='{escape(name)}' src='data:image/png;base64,"
-                            f"{data}'><figcaption>{escape(name)}</figcaption></figure>")
+                body.append(embedded_png(path, name))
         if self.export_path:
             body.append(f"<p>Exported to <code>{escape(self.export_path)}</code>.</p>")
         if self.publication:
@@ -277,9 +269,9 @@ class Report:
         run_dir.mkdir(parents=True, exist_ok=True)
         self._run_dir = run_dir  # where the plots are, for the notebook view; not in the JSON
         path = run_dir / JSON_NAME
-        _atomic_write(path, json.dumps(asdict(self), indent=2, default=str))
-        _atomic_write(run_dir / MARKDOWN_NAME, self.to_markdown())
-        _atomic_write(run_dir / HTML_NAME, self.to_html(run_dir))
+        atomic_write(path, json.dumps(asdict(self), indent=2, default=str))
+        atomic_write(run_dir / MARKDOWN_NAME, self.to_markdown())
+        atomic_write(run_dir / HTML_NAME, self.to_html(run_dir))
         return path
 
     @classmethod
@@ -315,7 +307,27 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def _atomic_write(path: Path, text: str) -> None:
+PAGE_STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+              "table{border-collapse:collapse;margin-bottom:1em}"
+              "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+              "img{max-width:100%}")
+
+
+def html_page(title: str, body: str) -> str:
+    """One self-contained HTML page in the report's style."""
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+            f"<style>{PAGE_STYLE}</style></head><body>{body}</body></html>\n")
+
+
+def embedded_png(path: Path, caption: str) -> str:
+    """A figure with the PNG at `path` embedded as base64."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (f"<figure><img alt='{escape(caption)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file, so no half-written file is seen."""
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text)
     temporary.replace(path)

@@ -26,9 +26,10 @@ from kdl.report import COMPARISONS
 PREPROCESSING = ("standardize", "rescale", "none")
 FINAL_MODELS = ("refit", "best_fold")
 RUN_FIGURES = ("latency_ms", "fit_seconds", "parameters", "multiply_adds")
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 
 
-TRAINABLE_FORMS = ("all", "above:<layer>", "from:<layer>")
+TRAINABLE_FORMS = ("all", "above:<layer>", "from:<layer>", "top:<number of blocks>")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class Phase:
     """One stage of training the same model, recompiled at its start: `epochs` at
     `learning_rate` (None: the training's), with `trainable` one of "all", "above:<layer>"
     (only the layers after the named one train: the named layer and everything before it are
-    frozen) or "from:<layer>" (the named layer and everything after it train). Frozen
+    frozen), "from:<layer>" (the named layer and everything after it train) or "top:<N>"
+    (the last N blocks, e.g. conv3_block1 ..., and everything after them train). Frozen
     batch-norm layers run in inference mode."""
 
     epochs: int
@@ -52,9 +54,22 @@ class Phase:
             raise ConfigError(f"a phase's learning_rate must be a positive number or None; got "
                               f"{self.learning_rate!r}.")
         kind, _, layer = str(self.trainable).partition(":")
-        if not (self.trainable == "all" or (kind in ("above", "from") and layer)):
+        if not (self.trainable == "all" or (kind in ("above", "from") and layer)
+                or (kind == "top" and layer.isdigit() and int(layer) > 0)):
             raise ConfigError(f"a phase's trainable must be one of {', '.join(TRAINABLE_FORMS)};"
                               f" got {self.trainable!r}.")
+
+
+def _check_model_fits_task(model: str, task_name: str, task: Any) -> None:
+    """A builder that needs an argument neither the task nor the runner gives is refused,
+    naming the models that fit the task."""
+    given = {*models.RUNNER_ARGUMENTS, *task.data_arguments}
+    missing = models.required(model) - given
+    if missing:
+        fitting = [name for name in models.BUILDERS if not models.required(name) - given]
+        raise ConfigError(f"model {model!r} needs {', '.join(sorted(missing))}, which task "
+                          f"{task_name!r} does not give; models for this task: "
+                          f"{', '.join(fitting)}.")
 
 
 def as_phase(value: Any) -> Phase:
@@ -78,6 +93,8 @@ class Training:
     every layer trainable. `optimizers` sets a task's optimizer roles apart, e.g.
     {"discriminator": {"learning_rate": 4e-4, "beta_1": 0.5}}; a role not named uses the
     settings above, and any keyword of the Keras optimizer (beta_1, momentum, clipnorm) works.
+    `precision` is "float32", "mixed_float16", "mixed_bfloat16" or "auto" (mixed_float16 where
+    a GPU is visible, float32 elsewhere).
     """
 
     epochs: int = 10
@@ -91,6 +108,7 @@ class Training:
     max_minutes: float | None = None
     phases: tuple[Phase, ...] = ()
     optimizers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    precision: str = "float32"
 
     def plan(self) -> tuple[Phase, ...]:
         """The phases to run: `phases`, or one phase of `epochs` with everything trainable."""
@@ -109,6 +127,7 @@ class PipelineSpec:
     data_kind: str = "image"
     data_params: Mapping[str, Any] = field(default_factory=dict)
     task: str = "classification"
+    task_params: Mapping[str, Any] = field(default_factory=dict)
     model_params: Mapping[str, Any] = field(default_factory=dict)
     preprocessing: str = "standardize"
     training: Training = field(default_factory=Training)
@@ -121,7 +140,8 @@ class PipelineSpec:
 
     def __post_init__(self) -> None:
         models.get(self.model)
-        task = tasks.get(self.task)
+        task = tasks.configure(self.task, self.task_params)
+        _check_model_fits_task(self.model, self.task, task)
         if self.optimizing_metric not in task.metric_names:
             raise unknown_name(f"optimizing metric for {self.task}", self.optimizing_metric,
                                task.metric_names)
@@ -217,7 +237,7 @@ def _check_data_params(spec: PipelineSpec, params: dict[str, Any]) -> None:
 def valid_overrides(spec: PipelineSpec) -> list[str]:
     """Every key `run(spec, **overrides)` accepts for this spec."""
     return sorted({*SPEC_KEYS, *TRAINING_KEYS, *OPTION_KEYS, *models.parameters(spec.model),
-                   *data_parameters(spec)})
+                   *data_parameters(spec), *tasks.parameters(spec.task)})
 
 
 def _check_value(key: str, value: Any) -> None:
@@ -232,6 +252,8 @@ def _check_value(key: str, value: Any) -> None:
             _is_number(value) and 0 < value < float("inf")):
         raise ConfigError(f"max_minutes must be a positive number of minutes (or None for no "
                           f"limit); got {value!r}.")
+    if key == "precision" and value not in PRECISIONS:
+        raise unknown_name("precision", value, PRECISIONS)
     if key == "publish" and not (value == "auto" or value is True or value is False):
         raise ConfigError(f"publish must be 'auto', True or False; got {value!r}.")
     if key == "test_size" and value is not None and not (_is_number(value) and 0 < value < 1):
@@ -255,6 +277,8 @@ def resolve(spec: PipelineSpec, overrides: Mapping[str, Any]) -> tuple[PipelineS
     builder_keys = models.parameters(model)
     data_keys = data_parameters(spec)
     data_params = dict(spec.data_params)
+    task_keys = tasks.parameters(spec.task)
+    task_params = dict(spec.task_params)
     spec_changes: dict[str, Any] = {}
     training_changes: dict[str, Any] = {}
     option_changes: dict[str, Any] = {}
@@ -272,9 +296,11 @@ def resolve(spec: PipelineSpec, overrides: Mapping[str, Any]) -> tuple[PipelineS
             params[key] = value
         elif key in data_keys:
             data_params[key] = value
+        elif key in task_keys:
+            task_params[key] = value
         else:
             valid = sorted({*SPEC_KEYS, *TRAINING_KEYS, *OPTION_KEYS, *builder_keys,
-                            *data_keys})
+                            *data_keys, *task_keys})
             raise unknown_name(f"override for pipeline {spec.name!r}", key, valid)
     if "phases" in training_changes:
         training_changes["phases"] = tuple(as_phase(p) for p in training_changes["phases"] or ())
@@ -284,6 +310,7 @@ def resolve(spec: PipelineSpec, overrides: Mapping[str, Any]) -> tuple[PipelineS
                                            for p in phases)
     new_spec = dataclasses.replace(
         spec, **spec_changes, model_params=params, data_params=data_params,
+        task_params=task_params,
         training=dataclasses.replace(spec.training, **training_changes))
     return new_spec, RunOptions(**option_changes)
 

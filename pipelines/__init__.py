@@ -8,6 +8,7 @@ Usage:
     result.report.summary(), result.export_path
     pipelines.sweep("mnist_mlp", dropout=[0.1, 0.3, 0.6, 0.9])   # one comparison report
     pipelines.learning_curve("mnist_mlp", sizes=[100, 1000, 10000])
+    pipelines.run("cifar10_transfer", seeds=[0, 1, 2])   # a study: several runs, one report
 """
 
 from __future__ import annotations
@@ -21,8 +22,15 @@ import pandas as pd
 
 from kdl import models
 from kdl.spec import PipelineSpec, as_dict, valid_overrides
-from pipelines import conv, dense, recommender, recurrent  # noqa: F401 (families register specs)
-from pipelines.registry import get, names, register
+from kdl.study import Study, StudyResult
+from pipelines import (  # noqa: F401 (families register specs)
+    autoencoder,
+    conv,
+    dense,
+    recommender,
+    recurrent,
+)
+from pipelines.registry import get, get_spec, names, register
 
 if TYPE_CHECKING:
     from kdl import runner
@@ -45,18 +53,23 @@ class Description(str):
         return str(self)
 
 
-def run(pipeline: str | PipelineSpec, **overrides: Any) -> runner.RunResult:
-    """Run a named pipeline (or a PipelineSpec) with overrides; returns a RunResult.
+def run(pipeline: str | PipelineSpec | Study, **overrides: Any
+        ) -> runner.RunResult | StudyResult:
+    """Run a named pipeline (or a PipelineSpec) with overrides; returns a RunResult. A study
+    (e.g. cifar10_transfer) runs all its runs and returns a StudyResult; it also takes seeds,
+    values (of its setting) and base_model (a trained base run to reuse).
 
     Overrides: epochs, batch_size, learning_rate, optimizer, schedule, seed, validation, subset,
     data, target, export (True/False/a folder), verbose, strategy, callbacks (extra Keras
-    callbacks), and the builder's parameters.
+    callbacks), the task's parameters (label_smoothing) and the builder's parameters.
     Usage: run("mnist_mlp", epochs=3, dropout=0.3, subset=10000)
     """
     from kdl import runner  # Keras and TensorFlow are imported from here on
+    from kdl.study import run_study
 
     spec = get(pipeline) if isinstance(pipeline, str) else pipeline
-    result = runner.run(spec, **overrides)
+    result = (run_study(spec, **overrides) if isinstance(spec, Study)
+              else runner.run(spec, **overrides))
     if overrides.get("verbose", "auto") not in (0, "0", False):
         print(result.report.summary())
     return result
@@ -71,7 +84,7 @@ def sweep(pipeline: str | PipelineSpec, search: str = "grid", n_iter: int = 10,
            sweep("mnist_mlp", search="random", n_iter=4, learning_rate=[1e-4, 1e-3, 1e-2],
                  dropout=[0.1, 0.3, 0.5])
     """
-    spec = get(pipeline) if isinstance(pipeline, str) else pipeline
+    spec = get_spec(pipeline, "sweep") if isinstance(pipeline, str) else pipeline
     from kdl import sweep as kdl_sweep
 
     grid = {k: v for k, v in overrides.items() if isinstance(v, builtins.list)}
@@ -87,7 +100,7 @@ def learning_curve(pipeline: str | PipelineSpec, sizes: Sequence[int] = (100, 10
 
     Usage: learning_curve("mnist_mlp", sizes=[100, 1000, 10000], epochs=5)
     """
-    spec = get(pipeline) if isinstance(pipeline, str) else pipeline
+    spec = get_spec(pipeline, "learning_curve") if isinstance(pipeline, str) else pipeline
     from kdl import sweep as kdl_sweep
 
     overrides.setdefault("verbose", 0)
@@ -98,12 +111,17 @@ def list() -> pd.DataFrame:  # noqa: A001  (the public name the README promises)
     """A table of every pipeline: family, data, model, epochs and expected result."""
     rows = []
     for name in names():
-        spec = get(name)
-        rows.append({"pipeline": name, "family": spec.family,
-                     "data": spec.data or f"yours ({spec.data_kind})", "model": spec.model,
-                     "epochs": sum(p.epochs for p in spec.training.plan()),
-                     "expected": spec.expected})
-    return pd.DataFrame(rows).set_index("pipeline")
+        entry = get(name)
+        if isinstance(entry, Study):
+            rows.append({"pipeline": name, "family": entry.family, "data": entry.data,
+                         "model": f"study: {entry.model}", "epochs": None,
+                         "expected": entry.expected})
+            continue
+        rows.append({"pipeline": name, "family": entry.family,
+                     "data": entry.data or f"yours ({entry.data_kind})", "model": entry.model,
+                     "epochs": sum(p.epochs for p in entry.training.plan()),
+                     "expected": entry.expected})
+    return pd.DataFrame(rows).astype({"epochs": "Int64"}).set_index("pipeline")
 
 
 def describe(pipeline: str | PipelineSpec) -> Description:
@@ -112,6 +130,8 @@ def describe(pipeline: str | PipelineSpec) -> Description:
     Usage: print(describe("mnist_convnet"))
     """
     spec = get(pipeline) if isinstance(pipeline, str) else pipeline
+    if isinstance(spec, Study):
+        return Description(spec.describe())
     params = {**models.parameters(spec.model), **dict(spec.model_params)}
     lines = [f"{spec.name} ({spec.family}): {spec.description}",
              f"  data:        {spec.data or 'your data, passed as data=...'} ({spec.data_kind})",
@@ -127,5 +147,6 @@ def describe(pipeline: str | PipelineSpec) -> Description:
     return Description("\n".join(lines))
 
 
-__all__ = ["Description", "PipelineSpec", "RunResult", "as_dict", "describe", "get",
+__all__ = ["Description", "PipelineSpec", "RunResult", "Study", "StudyResult", "as_dict",
+           "describe", "get",
            "learning_curve", "list", "names", "register", "run", "sweep"]

@@ -16,6 +16,12 @@ from collections.abc import Callable
 
 from kdl.errors import ConfigError, unknown_name
 from kdl.lazy import lazy
+from kdl.models.autoencoder import (
+    conv_autoencoder,
+    dense_autoencoder,
+    lstm_autoencoder,
+    variational_autoencoder,
+)
 from kdl.models.conv import (
     cifar_resnet,
     conv_block,
@@ -54,6 +60,10 @@ BUILDERS: dict[str, Builder] = {
     "forecaster": forecaster,
     "char_language_model": char_language_model,
     "transfer": transfer,
+    "dense_autoencoder": dense_autoencoder,
+    "conv_autoencoder": conv_autoencoder,
+    "lstm_autoencoder": lstm_autoencoder,
+    "vae": variational_autoencoder,
 }
 # Given by the runner, never by a pipeline's parameters: the input shape, the fitted input
 # preprocessing, a trained model to start from (a spec's base_model), and the model's name.
@@ -62,7 +72,8 @@ RUNNER_ARGUMENTS = ("input_shape", "preprocessing", "base_model", "name")
 # The modules that define kdl's Keras classes (layers, losses, models with their own training
 # step); importing them registers the classes, so `.keras` files holding them reload. A family
 # that defines Keras classes adds its module here.
-KERAS_CLASS_MODULES = ("kdl.losses", "kdl.models.layers", "kdl.models.pairwise")
+KERAS_CLASS_MODULES = ("kdl.losses", "kdl.models.layers", "kdl.models.pairwise",
+                       "kdl.models.autoencoder.model")
 
 
 def register_keras_classes() -> None:
@@ -102,12 +113,21 @@ def parameters(name: str) -> dict[str, object]:
     return {p.name: p.default for p in signature.parameters.values() if p.name not in given}
 
 
+def required(name: str) -> set[str]:
+    """The arguments builder `name` cannot do without (no default)."""
+    signature = inspect.signature(get(name))
+    return {p.name for p in signature.parameters.values()
+            if p.default is inspect.Parameter.empty
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
 def accepts(name: str, argument: str) -> bool:
     """Whether the builder `name` takes `argument` (e.g. "base_model", "preprocessing")."""
     return argument in inspect.signature(get(name)).parameters
 
 
-__all__ = ["BUILDERS", "RUNNER_ARGUMENTS", "accepts", "char_language_model", "conv_block",
-           "conv_stack", "convnet", "dense_block", "forecaster", "get", "lecture_mnist_convnet",
-           "linear", "matrix_factorization", "mlp", "neural_recommender", "parameters",
-           "recurrent_stack", "register", "transfer"]
+__all__ = ["BUILDERS", "RUNNER_ARGUMENTS", "accepts", "char_language_model", "conv_autoencoder",
+           "conv_block", "conv_stack", "convnet", "dense_autoencoder", "dense_block",
+           "forecaster", "get", "lecture_mnist_convnet", "linear", "lstm_autoencoder",
+           "matrix_factorization", "mlp", "neural_recommender", "parameters",
+           "recurrent_stack", "register", "required", "transfer", "variational_autoencoder"]

@@ -31,8 +31,11 @@ def dense_block(x, units: int, activation: str = "relu", dropout: float = 0.0,
 
 def output_head(x, num_outputs: int, activation: str | None = "softmax"):
     """The output layer every builder ends with: softmax probabilities for classification,
-    a linear layer (activation None) for regression."""
-    return layers.Dense(num_outputs, activation=activation, name="predictions")(x)
+    a linear layer (activation None) for regression; computed in float32 under a mixed
+    precision policy, as Keras advises for the last layer."""
+    mixed = keras.config.dtype_policy().name.startswith("mixed")
+    return layers.Dense(num_outputs, activation=activation, name="predictions",
+                        dtype="float32" if mixed else None)(x)
 
 
 def linear(input_shape: Sequence[int], num_outputs: int, output_activation: str | None = "softmax",

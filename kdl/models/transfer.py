@@ -1,5 +1,6 @@
 """Transfer learning: a trained network's features, cut at a named layer, under a new head.
-The runner hands the trained model in (a spec's `base_model`: a run folder or an export);
+The runner hands the trained model in (a spec's `base_model`: a run folder, an export, or
+"applications:<Name>[:<local weights file>]" for a keras.applications network);
 training phases then decide what trains: the new head alone first, then everything at a
 lower rate.
 
@@ -7,6 +8,12 @@ Usage:
     base = kdl.export.load_trained_model("saved_models/mnist_convnet")
     model = transfer((28, 28, 1), 10, base_model=base)          # cut before its output layer
     model = transfer((28, 28, 1), 10, base_model=base, cut_layer="block2_relu1")
+    model = transfer((64, 64, 3), 5, base_model=keras.applications.ResNet50(
+        include_top=False, weights="resnet50_notop.h5"))   # a local file: nothing downloaded
+
+A keras.applications network trained elsewhere expects its own input scaling (its
+`preprocess_input`); kdl standardizes each channel on the training part instead, which is
+close for networks trained on zero-centred inputs and worth checking for the others.
 """
 
 from __future__ import annotations
@@ -32,11 +39,13 @@ def trained_core(model: keras.Model) -> keras.Model:
 
 
 def features_of(model: keras.Model, cut_layer: str | None = None) -> keras.Model:
-    """A model from `model`'s input to the output of `cut_layer` (default: the input of its
-    output layer, i.e. everything but the classifier), named "features"."""
+    """A model from `model`'s input to the output of `cut_layer` (default: everything but the
+    classifier: the input of its last layer when that is a Dense layer, else its output, as
+    for a keras.applications network built without its top), named "features"."""
     core = trained_core(model)
     if cut_layer is None:
-        output = core.layers[-1].input
+        last = core.layers[-1]
+        output = last.input if isinstance(last, layers.Dense) else core.outputs[0]
     else:
         names = [layer.name for layer in core.layers]
         if cut_layer not in names:
@@ -61,7 +70,8 @@ def transfer(input_shape: Sequence[int], num_outputs: int, base_model: keras.Mod
                           "run folder, an export folder or a .keras file).")
     features = features_of(base_model, cut_layer)
     expected = tuple(features.input_shape[1:])
-    if tuple(input_shape) != expected:
+    if len(expected) != len(input_shape) or any(
+            want is not None and want != have for want, have in zip(expected, input_shape)):
         raise ConfigError(f"the trained model takes inputs of shape {expected}; this data has "
                           f"{tuple(input_shape)}.")
     inputs = keras.Input(tuple(input_shape), name="inputs")

@@ -4,13 +4,19 @@ sections, export signatures). The registry here is all the rest of kdl looks the
 
 Usage:
     task = get("classification")
+    task = configure("classification", {"label_smoothing": 0.1})   # a spec's task_params
     register(MyTask())                       # a new family's task
     direction("log_loss")                    # False: lower is better
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
 from kdl.errors import ConfigError, unknown_name
+from kdl.tasks.autoencoder import ReconstructionTask
 from kdl.tasks.base import FitPart, Serving, Task, TaskBase, is_plain_graph
 from kdl.tasks.recommender import ImplicitRankingTask, RatingTask
 from kdl.tasks.recurrent import ForecastTask, LanguageModelTask
@@ -43,6 +49,27 @@ def get(name: str) -> Task:
     return TASKS[name]
 
 
+def parameters(name: str) -> tuple[str, ...]:
+    """The settings task `name` takes from a spec's task_params (or an override)."""
+    return tuple(getattr(get(name), "parameters", ()))
+
+
+def configure(name: str, params: Mapping[str, Any] | None = None) -> Task:
+    """Task `name` with `params` set; an unknown parameter or bad value is a ConfigError.
+
+    Usage: configure(spec.task, spec.task_params)
+    """
+    task = get(name)
+    params = dict(params or {})
+    if not params:
+        return task
+    valid = parameters(name)
+    for key in params:
+        if key not in valid:
+            raise unknown_name(f"parameter of task {name!r}", key, valid)
+    return dataclasses.replace(task, **params)  # type: ignore[type-var]
+
+
 def data_arguments() -> set[str]:
     """Every builder argument some task fills from the data (never a pipeline parameter)."""
     return {argument for task in TASKS.values() for argument in task.data_arguments}
@@ -59,9 +86,11 @@ def direction(metric: str) -> bool | None:
 
 
 for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ImplicitRankingTask(),
-              ForecastTask(), LanguageModelTask()):
+              ForecastTask(), LanguageModelTask(), ReconstructionTask()):
     register(_task)
 
 __all__ = ["TASKS", "ClassificationTask", "FitPart", "ForecastTask", "ImplicitRankingTask",
-           "LanguageModelTask", "RatingTask", "RegressionTask", "Serving", "Task", "TaskBase",
-           "data_arguments", "direction", "get", "is_plain_graph", "register"]
+           "LanguageModelTask", "RatingTask", "ReconstructionTask", "RegressionTask", "Serving",
+           "Task", "TaskBase",
+           "configure", "data_arguments", "direction", "get", "is_plain_graph", "parameters",
+           "register"]

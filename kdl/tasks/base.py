@@ -79,6 +79,7 @@ class Task(Protocol):
     metric_names: tuple[str, ...]
     metric_directions: Mapping[str, bool]
     data_arguments: tuple[str, ...]
+    parameters: tuple[str, ...]  # the fields a spec's task_params may set (e.g. label_smoothing)
     monitor: tuple[str, ...]
     divergence_factor: float | None
     optimizer_roles: tuple[str, ...]
@@ -149,6 +150,7 @@ class TaskBase:
     divergence_factor: float | None = DIVERGENCE_FACTOR
     optimizer_roles: tuple[str, ...] = ("model",)
     data_arguments: tuple[str, ...] = ("num_outputs", "output_activation")
+    parameters: ClassVar[tuple[str, ...]] = ()
 
     def bind(self, dataset: Dataset) -> Task:
         """Nothing to bind: the task itself."""

@@ -30,7 +30,9 @@ REGRESSION_DIRECTIONS = {"rmse": False, "mae": False, "rmsle": False, "mape": Fa
 
 @dataclass(frozen=True)
 class ClassificationTask(TaskBase):
-    """Softmax over classes, sparse integer labels, scikit-learn classification metrics."""
+    """Softmax over classes, sparse integer labels, scikit-learn classification metrics;
+    `label_smoothing` (a task parameter: a spec's task_params or an override) trains towards
+    1 - label_smoothing on the true class and label_smoothing / K on every class."""
 
     name: str = "classification"
     loss_name: str = "sparse_categorical_crossentropy"
@@ -38,6 +40,22 @@ class ClassificationTask(TaskBase):
     default_optimizing_metric: str = "accuracy"
     metric_names: tuple[str, ...] = metrics.CLASSIFICATION
     metric_directions: ClassVar[Mapping[str, bool]] = CLASSIFICATION_DIRECTIONS
+    parameters: ClassVar[tuple[str, ...]] = ("label_smoothing",)
+    label_smoothing: float = 0.0
+
+    def __post_init__(self) -> None:
+        value = self.label_smoothing
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ConfigError(f"label_smoothing must be a number in [0, 1), e.g. 0.1; got "
+                              f"{value!r}.")
+
+    def loss(self, builder_args: dict[str, Any]) -> Any:
+        """Sparse categorical cross-entropy, smoothed when label_smoothing > 0."""
+        if not self.label_smoothing:
+            return self.loss_name
+        from kdl.losses import SmoothedSparseCrossentropy  # a Keras class: Keras on first use
+
+        return SmoothedSparseCrossentropy(self.label_smoothing)
 
     def builder_args(self, dataset: Dataset, x_fit: Any, y_fit: Any) -> dict[str, Any]:
         """One softmax output per class."""
