@@ -255,15 +255,15 @@ def metric_against_setting(curves: Mapping[str, tuple[Sequence[float], Sequence[
                                                       Sequence[float]]],
                            setting: str, metric: str, path: str | Path, title: str) -> Path:
     """One line per arm of a study: {label: (setting values, means, standard deviations)}, the
-    spread drawn as error bars where several seeds ran; a log x axis for sizes that span more
-    than a factor of ten."""
+    spread drawn as error bars where several seeds ran; a log x axis for sizes that span a
+    factor of ten or more."""
     fig, axis = plt.subplots(figsize=(6.5, 4.2))
     spans = []
     for label, (values, means, stds) in curves.items():
         axis.errorbar(values, means, yerr=[0.0 if np.isnan(s) else s for s in stds],
                       marker="o", capsize=3, label=label)
         spans += [float(v) for v in values]
-    if spans and min(spans) > 0 and max(spans) / min(spans) > 10:
+    if spans and min(spans) > 0 and max(spans) / min(spans) >= 10:
         axis.set_xscale("log")
         axis.set_xticks(sorted(set(spans)), [f"{v:g}" for v in sorted(set(spans))])
         axis.xaxis.set_minor_locator(ticker.NullLocator())

@@ -137,11 +137,12 @@ class ReconstructionTask(TaskBase):
         rows = {"test image": target}
         if model.noise:
             noisy = np.asarray(model.corrupt(target, training=True))
-            rows["with noise"] = noisy
+            rows["with training noise"] = noisy
             codes = model.encoder(noisy)
-            rows["denoised"] = np.asarray(model.decode(codes[0] if _variational(model)
-                                                       else codes))
-        rows["reconstruction"] = predictions["reconstruction"][chosen]
+            rows["from the noisy image"] = np.asarray(model.decode(codes[0] if _variational(model)
+                                                                   else codes))
+        rows["reconstruction" if not model.noise else "from the clean image"] = (
+            predictions["reconstruction"][chosen])
         return plots.image_rows(rows, run_dir / "reconstructions.png",
                                 "test images and their reconstructions")
 
