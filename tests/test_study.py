@@ -71,11 +71,22 @@ def test_a_study_runs_every_arm_at_every_value_from_one_base_run(workdir):
     assert (result.run_dir / "study.png").stat().st_size > 10_000
 
 
-def test_a_given_base_run_is_reused_and_a_missing_one_stops_before_training(workdir):
-    base = pipelines.run("mnist_mlp", subset=300, verbose=0, export=False, **TINY)
-    result = run_study(tiny_study(), values=(100,), base_model=str(base.run_dir), verbose=0)
-    assert len(result.results) == 2  # no base run trained
-    assert result.results[1].spec.base_model == str(base.run_dir)
+@pytest.fixture(scope="module")
+def smoothed_base(tmp_path_factory):
+    """A tiny MNIST MLP trained with label smoothing 0.2: a base run for studies."""
+    folder = tmp_path_factory.mktemp("smoothed")
+    return pipelines.run("mnist_mlp", subset=300, label_smoothing=0.2, verbose=0,
+                         export=False, runs_dir=str(folder / "runs"), **TINY)
+
+
+def test_a_given_base_run_is_reused_and_a_missing_one_stops_before_training(workdir,
+                                                                           smoothed_base):
+    base = smoothed_base
+    study = tiny_study()
+    study = dataclasses.replace(study, arms=study.arms[1:], contrast=None)  # the transfer arm
+    result = run_study(study, values=(100,), base_model=str(base.run_dir), verbose=0)
+    assert len(result.results) == 1  # no base run trained
+    assert result.results[0].spec.base_model == str(base.run_dir)
     assert "given" in result.report.summary()
     with pytest.raises(ConfigError, match="no trained model at"):
         run_study(tiny_study(), base_model="nowhere", runs_dir="fresh", verbose=0)
@@ -126,10 +137,10 @@ def test_cifar10_transfer_on_real_cifar10_keeps_frozen_features_as_trained(workd
     small = {"depth": 8, "width": 0.25}
     study = dataclasses.replace(
         study, base=dataclasses.replace(study.base, overrides={
-            **study.base.overrides, **small, "per_class": 40, "epochs": 1}),
+            **study.base.overrides, **small, "per_class": 20, "epochs": 1}),
         arms=tuple(arm if arm.transfers else dataclasses.replace(
             arm, overrides={**arm.overrides, **small}) for arm in study.arms))
-    result = run_study(study, values=(6,), epochs=2, verbose=0)
+    result = run_study(study, values=(6,), epochs=1, verbose=0)
     base, scratch, frozen, tuned = result.results
     assert base.dataset.class_names == ("airplane", "automobile", "bird", "cat", "deer")
     for run in (scratch, frozen, tuned):
@@ -168,7 +179,7 @@ def test_top_blocks_train_with_the_layers_after_them():
             Phase(1, trainable=bad)
 
 
-def test_label_smoothing_is_the_smoothed_cross_entropy_and_a_task_parameter(workdir):
+def test_label_smoothing_is_the_smoothed_cross_entropy_and_a_task_parameter(smoothed_base):
     probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
     labels = np.array([0, 2])
     target = 0.9 * np.eye(3)[labels] + 0.1 / 3
@@ -186,8 +197,7 @@ def test_label_smoothing_is_the_smoothed_cross_entropy_and_a_task_parameter(work
     assert spec.task_params == {"label_smoothing": 0.2}
     with pytest.raises(UnknownNameError, match="'label_smoothing'"):
         resolve(pipelines.get("movielens_mf"), {"label_smoothing": 0.2})
-    result = pipelines.run("mnist_mlp", subset=300, label_smoothing=0.2, verbose=0,
-                           **TINY)
+    result = smoothed_base
     assert result.report.config["spec"]["task_params"] == {"label_smoothing": 0.2}
     reloaded = export.load_trained_model(result.run_dir)
     assert reloaded.loss.label_smoothing == pytest.approx(0.2)
