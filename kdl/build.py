@@ -73,7 +73,7 @@ def build_model(spec: PipelineSpec, dataset: Dataset, x_fit: Any,
     """The assembled model for `spec`, with the data-given builder arguments (fitted on x_fit,
     y_fit only). A spec's base_model is loaded afresh for every build, so no fold starts from
     another fold's weights."""
-    task = tasks.configure(spec.task, spec.task_params).bind(dataset)
+    task = tasks.of(spec).bind(dataset)
     data_args = task.builder_args(dataset, x_fit, y_fit)
     primary = primary_input(spec.data_kind, x_fit)
     layer = preprocessing_layer(spec.preprocessing, primary)

@@ -211,8 +211,9 @@ def _check_before_tensorflow(args: argparse.Namespace, pipelines: Any) -> dict[s
     from kdl.study import Study, check_study
 
     overrides = _overrides(args)
-    if args.command == "run" and isinstance(pipelines.get(args.name), Study):
-        check_study(pipelines.get(args.name), overrides)
+    entry = pipelines.get(args.name)
+    if args.command == "run" and isinstance(entry, Study):
+        check_study(entry, overrides)
         return overrides
     spec = pipelines.get_spec(args.name, args.command)
     resolve(spec, overrides)

@@ -122,7 +122,7 @@ def stack(results: Sequence[RunResult], meta_model: Any = None, with_features: b
     """
     features_train = oof_features(results)
     dataset = results[0].dataset
-    task = tasks.configure(results[0].spec.task, results[0].spec.task_params)
+    task = tasks.of(results[0].spec)
     test_columns = [predict_test(r) for r in results]
     if with_features:
         features_train = np.hstack([features_train, _flat(dataset.x_train)])
@@ -201,7 +201,7 @@ def combine(run_dirs: Sequence[str | Path], method: str = "stack",
     for result in results[1:]:
         if not np.array_equal(result.dataset.y_test, reference.y_test):
             raise ConfigError("these runs have different test sets; ensemble runs of one dataset.")
-    task = tasks.configure(results[0].spec.task, results[0].spec.task_params)
+    task = tasks.of(results[0].spec)
     predictions = [predict_test(r) for r in results]
     if method == "average":
         return {"test": task.evaluate(reference.y_test, average(predictions, weights))}

@@ -174,7 +174,7 @@ def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: 
     training.set_seed(seed)
     x_fit, y_fit = structure.take(x, fit_idx), structure.take(y, fit_idx)
     held_out = (structure.take(x, val_idx), structure.take(y, val_idx)) if len(val_idx) else None
-    task = tasks.configure(spec.task, spec.task_params).bind(dataset)
+    task = tasks.of(spec).bind(dataset)
     with distribution.scope():
         model, data_args = build_model(spec, dataset, x_fit, y_fit)
     steps = max(math.ceil(len(fit_idx) / spec.training.batch_size), 1)
@@ -253,7 +253,7 @@ def _trained_fold(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: 
                   run_dir: Path | None) -> tuple[Fold, Any, Any]:
     """One fold trained (or taken from its finished record), with its validation predictions
     and a function that returns its model (rebuilt, for a fold finished before a resume)."""
-    task = tasks.configure(spec.task, spec.task_params).bind(dataset)
+    task = tasks.of(spec).bind(dataset)
     unit, seed = _unit(run_dir, f"fold-{index + 1}"), options.seed + index
     finished = unit.finished() if unit else None
     if finished:
@@ -296,7 +296,7 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
     With a `run_dir`, every fold checkpoints there, and finished folds are not trained again.
     """
     strategy = validation.parse(spec.validation, seed=options.seed)
-    task = tasks.configure(spec.task, spec.task_params).bind(dataset)
+    task = tasks.of(spec).bind(dataset)
     x = kdl_data.as_model_input(spec.data_kind, dataset.x_train)
     y = dataset.y_train
     if "horizon" in dataset.extra and strategy.time_ordered:
@@ -359,7 +359,7 @@ def export_run(spec: PipelineSpec, dataset: Dataset, model: keras.Model, report:
             "optimizing_metric": spec.optimizing_metric,
             "test_metrics": {k: v for k, v in scores.items() if k != "confusion_matrix"},
             "data": report.data, "config": report.config, "run_dir": str(run_dir),
-            **tasks.configure(spec.task, spec.task_params).serving_note(dataset)}
+            **tasks.of(spec).serving_note(dataset)}
     return export.write_export(model, run_dir / EXPORT_NAME, card, sample=serving.sample,
                                signatures=serving.functions)
 
@@ -460,7 +460,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         _check_writable(_export_dir(spec, options), "the export folder")
     started = time.perf_counter()
     dataset = load_data(spec, options)
-    task = tasks.configure(spec.task, spec.task_params).bind(dataset)
+    task = tasks.of(spec).bind(dataset)
     data_seconds = time.perf_counter() - started
     run_dir = _start(spec, options, overrides, dataset)
     try:

@@ -140,7 +140,7 @@ class PipelineSpec:
 
     def __post_init__(self) -> None:
         models.get(self.model)
-        task = tasks.configure(self.task, self.task_params)
+        task = tasks.of(self)
         _check_model_fits_task(self.model, self.task, task)
         if self.optimizing_metric not in task.metric_names:
             raise unknown_name(f"optimizing metric for {self.task}", self.optimizing_metric,

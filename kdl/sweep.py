@@ -49,7 +49,7 @@ def _last(history: Mapping[str, Sequence[float]], key: str) -> float | None:
 
 def _row(label: str, setting: Mapping[str, Any], result: runner.RunResult) -> dict[str, Any]:
     metric = result.spec.optimizing_metric
-    loss = tasks.configure(result.spec.task, result.spec.task_params).monitor[0]
+    loss = tasks.of(result.spec).monitor[0]
     fold_history = result.report.folds[0]["history"] if result.report.folds else result.history
     return {"setting": label, **{k: str(v) for k, v in setting.items()},
             f"validation {metric}": _validation_score(result, metric),

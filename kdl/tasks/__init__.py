@@ -70,6 +70,14 @@ def configure(name: str, params: Mapping[str, Any] | None = None) -> Task:
     return dataclasses.replace(task, **params)  # type: ignore[type-var]
 
 
+def of(spec: Any) -> Task:
+    """The task a pipeline spec runs: its `task` with its `task_params`.
+
+    Usage: task = of(spec).bind(dataset)
+    """
+    return configure(spec.task, spec.task_params)
+
+
 def data_arguments() -> set[str]:
     """Every builder argument some task fills from the data (never a pipeline parameter)."""
     return {argument for task in TASKS.values() for argument in task.data_arguments}
@@ -92,5 +100,5 @@ for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ImplicitRank
 __all__ = ["TASKS", "ClassificationTask", "FitPart", "ForecastTask", "ImplicitRankingTask",
            "LanguageModelTask", "RatingTask", "ReconstructionTask", "RegressionTask", "Serving",
            "Task", "TaskBase",
-           "configure", "data_arguments", "direction", "get", "is_plain_graph", "parameters",
-           "register"]
+           "configure", "data_arguments", "direction", "get", "is_plain_graph", "of",
+           "parameters", "register"]
