@@ -125,6 +125,8 @@ def ranking_metrics(relevant: Sequence[Collection], recommended: Sequence[Sequen
 FORECAST = ("mse", "mae", "mse_original", "mae_original")
 LANGUAGE_MODEL = ("loss_nats", "bits_per_char", "perplexity", "accuracy")
 RECONSTRUCTION = ("reconstruction_mse", "reconstruction_mae")
+ANOMALY = ("roc_auc", "pr_auc", "tpr_at_fpr", "threshold", "false_positive_rate",
+           "true_positive_rate", "precision", "f1")
 
 
 def forecast_metrics(y_true: np.ndarray, y_pred: np.ndarray, mean: Sequence[float],
@@ -155,6 +157,33 @@ def reconstruction_metrics(target: np.ndarray, reconstruction: np.ndarray) -> di
     reconstruction = np.reshape(np.asarray(reconstruction, np.float64), target.shape)
     return {"reconstruction_mse": float(skm.mean_squared_error(target, reconstruction)),
             "reconstruction_mae": float(skm.mean_absolute_error(target, reconstruction))}
+
+
+def anomaly_metrics(anomalous: np.ndarray, scores: np.ndarray, threshold: float,
+                    false_positive_rate: float) -> dict[str, float]:
+    """How anomaly scores (higher: more anomalous) separate the anomalies (`anomalous` 1)
+    from the normal samples (0), with scikit-learn: ROC AUC, PR AUC (average precision, the
+    anomalies positive), the true-positive rate where the ROC curve's false-positive rate
+    reaches `false_positive_rate` (read off the test labels), and, for a `threshold` chosen
+    without them, the false- and true-positive rates, precision and F1 of flagging every
+    score above it.
+
+    Usage: anomaly_metrics(y_test, errors, threshold=0.02, false_positive_rate=0.05)["roc_auc"]
+    """
+    anomalous = np.asarray(anomalous).astype(int)
+    scores = np.asarray(scores, np.float64)
+    false_positives, true_positives, _ = skm.roc_curve(anomalous, scores)
+    flagged = (scores > threshold).astype(int)
+    precision, recall, f1, _ = skm.precision_recall_fscore_support(
+        anomalous, flagged, average="binary", zero_division=0)
+    return {"roc_auc": float(skm.roc_auc_score(anomalous, scores)),
+            "pr_auc": float(skm.average_precision_score(anomalous, scores)),
+            "tpr_at_fpr": float(np.interp(false_positive_rate, false_positives,
+                                          true_positives)),
+            "threshold": float(threshold),
+            "false_positive_rate": float(np.mean(flagged[anomalous == 0])),
+            "true_positive_rate": float(recall), "precision": float(precision),
+            "f1": float(f1)}
 
 
 def language_model_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:

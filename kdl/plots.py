@@ -253,20 +253,27 @@ def grad_cam_grid(images: np.ndarray, heat_maps: np.ndarray, titles: Sequence[st
 
 def metric_against_setting(curves: Mapping[str, tuple[Sequence[float], Sequence[float],
                                                       Sequence[float]]],
-                           setting: str, metric: str, path: str | Path, title: str) -> Path:
+                           setting: str, metric: str, path: str | Path, title: str,
+                           averages: Mapping[str, float] | None = None) -> Path:
     """One line per arm of a study: {label: (setting values, means, standard deviations)}, the
     spread drawn as error bars where several seeds ran; a log x axis for sizes that span a
-    factor of ten or more."""
+    factor of ten or more; `averages` ({label: mean over the values}) as dashed lines."""
     fig, axis = plt.subplots(figsize=(6.5, 4.2))
     spans = []
     for label, (values, means, stds) in curves.items():
-        axis.errorbar(values, means, yerr=[0.0 if np.isnan(s) else s for s in stds],
-                      marker="o", capsize=3, label=label)
+        line = axis.errorbar(values, means, yerr=[0.0 if np.isnan(s) else s for s in stds],
+                             marker="o", capsize=3, label=label)
+        if averages and label in averages:
+            axis.axhline(averages[label], color=line[0].get_color(), linestyle="--",
+                         linewidth=1, label=f"{label}: mean {averages[label]:.4f}")
         spans += [float(v) for v in values]
+    ticks = sorted(set(spans))
     if spans and min(spans) > 0 and max(spans) / min(spans) >= 10:
         axis.set_xscale("log")
-        axis.set_xticks(sorted(set(spans)), [f"{v:g}" for v in sorted(set(spans))])
+        axis.set_xticks(ticks, [f"{v:g}" for v in ticks])
         axis.xaxis.set_minor_locator(ticker.NullLocator())
+    elif len(ticks) <= 12:
+        axis.set_xticks(ticks, [f"{v:g}" for v in ticks])
     axis.set(xlabel=setting.replace("_", " "), ylabel=f"test {metric}", title=title)
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small")
@@ -340,4 +347,58 @@ def latent_maps(maps: Mapping[str, np.ndarray], labels: np.ndarray,
         axis.set_yticks([])
     axes[0, -1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", markerscale=3,
                        fontsize="small")
+    return _save(fig, path)
+
+
+def score_histogram(groups: Mapping[str, np.ndarray], threshold: float | None,
+                    path: str | Path, title: str, xlabel: str = "anomaly score") -> Path:
+    """Overlaid histograms (densities, a shared log-spaced binning when the scores are
+    positive and span a factor of ten) of the scores of each group, e.g. normal and
+    anomalous test samples, with the flagging `threshold` as a vertical line."""
+    values = np.concatenate([np.asarray(v, float) for v in groups.values()])
+    positive = bool(values.size) and values.min() > 0 and values.max() >= 10 * values.min()
+    bins = (np.geomspace(values.min(), values.max(), 60) if positive
+            else np.linspace(values.min(), values.max(), 60))
+    fig, axis = plt.subplots(figsize=(6.5, 4.0))
+    for name, scores in groups.items():
+        axis.hist(scores, bins=bins, density=True, alpha=0.5, label=f"{name} ({len(scores):,})")
+    if threshold is not None:
+        axis.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.4g}")
+    if positive:
+        axis.set_xscale("log")
+    axis.set(xlabel=xlabel + (" (log scale)" if positive else ""), ylabel="density",
+             title=title)
+    axis.legend(fontsize="small")
+    return _save(fig, path)
+
+
+def anomaly_curves(anomalous: np.ndarray, scores: np.ndarray, path: str | Path,
+                   false_positive_rate: float | None = None,
+                   baselines: Mapping[str, np.ndarray] | None = None) -> Path:
+    """ROC (false-positive rate on a log axis, `false_positive_rate` marked) and
+    precision-recall curves of anomaly scores, the anomalies positive; `baselines` are other
+    scores of the same samples, drawn beside (e.g. PCA's)."""
+    anomalous = np.asarray(anomalous).astype(int)
+    fig, (roc, pr) = plt.subplots(1, 2, figsize=(10.5, 4.3))
+    floor = 1.0 / max(int((anomalous == 0).sum()), 1)
+    for name, values in {"model": scores, **(baselines or {})}.items():
+        x, y, _ = skm.roc_curve(anomalous, values)
+        roc.plot(np.maximum(x, floor), y, label=f"{name} (AUC {skm.auc(x, y):.3f})")
+        precision, recall, _ = skm.precision_recall_curve(anomalous, values)
+        average = skm.average_precision_score(anomalous, values)
+        pr.plot(recall, precision, label=f"{name} (AP {average:.3f})")
+    chance = np.geomspace(floor, 1, 50)
+    roc.plot(chance, chance, color="grey", linestyle=":")
+    if false_positive_rate is not None:
+        roc.axvline(false_positive_rate, color="black", linestyle="--", linewidth=0.8,
+                    label=f"false-positive rate {false_positive_rate:g}")
+    roc.set_xscale("log")
+    roc.set_xlim(floor, 1)
+    roc.set(xlabel="false-positive rate (log scale)", ylabel="true-positive rate",
+            title="ROC, anomalies positive (test)")
+    pr.axhline(anomalous.mean(), color="grey", linestyle=":", label="chance")
+    pr.set(xlabel="recall", ylabel="precision", title="precision-recall (test)", ylim=(0, 1.01))
+    for axis in (roc, pr):
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize="small")
     return _save(fig, path)

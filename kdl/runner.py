@@ -276,7 +276,8 @@ def _trained_fold(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: 
         if len(val_idx):
             x_val = structure.take(x, val_idx)
             predictions = task.predict(trained, x_val)
-            fit = FitPart(x, y, fit_idx, lambda inputs: task.predict(trained, inputs))
+            fit = FitPart(x, y, fit_idx, lambda inputs: task.predict(trained, inputs),
+                          trained, seed)
             scores = task.evaluate(structure.take(y, val_idx), predictions, x_val, fit=fit)
         if unit:
             unit.finish(trained, {"fitted": fitted.as_dict(), "metrics": scores,
@@ -323,12 +324,17 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
                 oof = structure.empty_like(predictions, structure.length(x))
             structure.assign(oof, val_idx, predictions)
         folds.append(fold)
-        if len(splits) == 1 or (spec.final_model == "best_fold"
-                                and _better(fold.metrics, best_scores, spec.optimizing_metric)):
+        keeps_first = len(splits) == 1 or not getattr(strategy, "refits", True)
+        if (keeps_first and index == 0) or (
+                not keeps_first and spec.final_model == "best_fold"
+                and _better(fold.metrics, best_scores, spec.optimizing_metric)):
             best_model, best_scores, best_history = model, fold.metrics, fold.history
             best_fit, best_stops = fit_idx, fold.stops
     if len(splits) == 1:
         final = "the only split's model"
+    elif not getattr(strategy, "refits", True):
+        final = (f"the first split's model ({strategy.describe()} is never refit on all "
+                 "training data)")
     elif spec.final_model == "best_fold":
         final = f"best fold by validation {spec.optimizing_metric}"
     else:
@@ -481,7 +487,8 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     progress.say(options.verbose, f"evaluating on the test set ({structure.length(x_test):,} "
                                   "samples) and timing the serving function")
     predictions = task.predict(model, x_test)
-    fit = FitPart(cv.x, cv.y, cv.final_fit_idx, lambda inputs: task.predict(model, inputs))
+    fit = FitPart(cv.x, cv.y, cv.final_fit_idx, lambda inputs: task.predict(model, inputs),
+                  model, options.seed)
     scores = task.evaluate(dataset.y_test, predictions, x_test, fit=fit)
     serving = task.serving(model, dataset, structure.head(x_test, 32))
     scores["latency_ms"] = export.latency_ms(serving.functions["serve"], serving.sample)

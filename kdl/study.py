@@ -65,6 +65,7 @@ class Study:
     metric: str = "accuracy"
     setting_label: str = ""
     contrast: tuple[str, str] | None = None
+    average: bool = False  # each arm's mean over the values too (e.g. over the ten digits)
 
     def __post_init__(self) -> None:
         labels = [arm.label for arm in self.arms]
@@ -148,19 +149,31 @@ class StudyReport:
     description: str = ""
     plots: dict[str, str] = field(default_factory=dict)
     contrast: list[str] | None = None
+    average: bool = False
 
     def summary_table(self) -> pd.DataFrame:
         """Rows = arms, columns = setting values; cells "mean ± std (n seeds)"; with a
-        contrast (a, b), a last row of a's mean minus b's, in points of the metric."""
+        contrast (a, b), a last row of a's mean minus b's, in points of the metric; with
+        `average`, a last column of each arm's mean over the values."""
         frame = pd.DataFrame(self.rows)
         cells: dict[str, dict[Any, str]] = {}
         for (arm, value), group in frame.groupby(["arm", "value"], sort=False):
             cells.setdefault(arm, {})[value] = _mean_spread(group["test"].tolist())
+        for arm, mean in self.averages().items():
+            cells[arm][f"mean over {self.setting}"] = f"{mean:.4f}"
         if self.contrast:
             first, second = self.contrast
             cells[f"{first} minus {second} (points)"] = {
                 value: f"{gain:+.1f}" for value, gain in self.gains().items()}
         return pd.DataFrame(cells).T.rename_axis(f"test {self.metric} by {self.setting}")
+
+    def averages(self) -> dict[str, float]:
+        """{arm: mean over the setting's values of its mean over seeds}, with `average`."""
+        if not self.average:
+            return {}
+        means = pd.DataFrame(self.rows).groupby(["arm", "value"], sort=False)["test"].mean()
+        arms = dict.fromkeys(means.index.get_level_values(0))
+        return {arm: float(means[arm].mean()) for arm in arms}
 
     def gains(self) -> dict[Any, float]:
         """{setting value: 100 x (mean of the contrast's first arm - mean of its second)}."""
@@ -184,7 +197,7 @@ class StudyReport:
     def summary(self) -> str:
         """The headline, the base run and the table, as text."""
         lines = [f"{self.study}: test {self.metric} by {self.setting} (mean ± std over seeds)"]
-        if self.contrast:
+        if self.contrast or self.average:
             lines.append(self.headline())
         if self.base:
             lines.append(self.base_line())
@@ -202,7 +215,8 @@ class StudyReport:
         """The contrast in one sentence, e.g. "fine-tuned minus from scratch: +21.3 points at
         100, ..."."""
         if not self.contrast:
-            return ""
+            said = ", ".join(f"{arm} {mean:.4f}" for arm, mean in self.averages().items())
+            return f"mean test {self.metric} over {self.setting}: {said}" if said else ""
         first, second = self.contrast
         said = ", ".join(f"{gain:+.1f} points at {value}" for value, gain in self.gains().items())
         return f"{first} minus {second}, test {self.metric}: {said}"
@@ -213,7 +227,7 @@ class StudyReport:
     def to_markdown(self) -> str:
         """report.md of the study."""
         out = [f"# {self.study}", "", self.description, ""]
-        if self.contrast:
+        if self.contrast or self.average:
             out += [f"**{self.headline()}**", ""]
         out += [f"Test {self.metric} by {self.setting} (mean ± standard deviation over "
                "seeds; every run's row below):", "", "```text", self.summary_table().to_string(),
@@ -232,7 +246,7 @@ class StudyReport:
     def to_html(self, study_dir: Path) -> str:
         """report.html of the study, the plot embedded."""
         body = [f"<h1>{escape(self.study)}</h1>", f"<p>{escape(self.description)}</p>",
-                f"<p><b>{escape(self.headline())}</b></p>" if self.contrast else "",
+                f"<p><b>{escape(self.headline())}</b></p>" if self.headline() else "",
                 f"<h2>Test {escape(self.metric)} by {escape(self.setting)}</h2>",
                 "<p>Mean ± standard deviation over seeds.</p>",
                 self.summary_table().to_html()]
@@ -289,6 +303,9 @@ def check_study(study: Study, overrides: Mapping[str, Any]) -> None:
         raise ConfigError("a study cannot resume as a whole: resume one of its runs with "
                           "run(<its pipeline>, resume=<its run folder>), or run the study "
                           "again with base_model=<the base run's folder>.")
+    if study.setting in overrides:
+        raise ConfigError(f"{study.setting!r} is what study {study.name!r} varies; pass "
+                          f"values=[{overrides[study.setting]!r}] to run it at that value only.")
     if "seed" in overrides and overrides.get("seeds") is not None:
         raise ConfigError("pass seeds=[...] or seed=..., not both.")
     study.check({k: v for k, v in overrides.items() if k not in STUDY_OPTIONS},
@@ -349,10 +366,12 @@ def run_study(study: Study, seeds: Sequence[int] | None = None,
                              "run_dir": str(result.run_dir.relative_to(study_dir))})
     setting = study.setting_label or study.setting
     report = StudyReport(study.name, setting, study.metric, rows, base, study.description,
-                         contrast=list(study.contrast) if study.contrast else None)
+                         contrast=list(study.contrast) if study.contrast else None,
+                         average=study.average)
     plot = plots.metric_against_setting(report.curves(), setting, study.metric,
                                         study_dir / PLOT_NAME,
-                                        f"{study.name}: test {study.metric} against {setting}")
+                                        f"{study.name}: test {study.metric} against {setting}",
+                                        report.averages())
     report.plots = {"test metric against the setting": plot.name}
     report.write(study_dir)
     return StudyResult(report, results, study_dir)

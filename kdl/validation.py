@@ -13,6 +13,8 @@ Every strategy parses from a short string (for overrides and the CLI):
     sliding_window:5[:train[:test[:gap]]]     time order kept; the train window slides
     anchored_window:5[:train[:test[:gap]]]    time order kept; the train window grows from the start
     predefined                       the dataset's own split (e.g. ETTh1's 12/4/4 months)
+    labelled_subset:100x5            5 class-balanced draws of 100 labelled samples, the rest
+                                     unlabelled (a few-label experiment; never refit on all)
     none                             no validation
 
 Usage:
@@ -218,6 +220,76 @@ class Holdout:
         return f"holdout:{self.fraction:g}"
 
 
+@dataclass(frozen=True)
+class LabelledSubset:
+    """`draws` class-balanced draws of `labels` labelled training samples (labels / classes
+    of each class; a remainder goes one each to classes chosen at random), each split being
+    (the labelled samples, every other training sample, unlabelled). Draw d is seeded by
+    (seed, d), so the same seed gives the same labels everywhere. A run validating this way
+    keeps a draw's model: a refit on all training samples would see every label.
+
+    Usage: for labelled, unlabelled in LabelledSubset(100, 5).split(x, y): ...
+    """
+
+    labels: int = 100
+    draws: int = 5
+    seed: int = 0
+    name: str = "labelled_subset"
+    needs_groups: bool = False
+    stratified: bool = True
+    time_ordered: bool = False
+    refits: bool = False
+
+    def get_n_splits(self, x=None, y=None, groups=None) -> int:
+        return self.draws
+
+    def describe(self) -> str:
+        return f"labelled_subset:{self.labels}x{self.draws}"
+
+    def per_class(self, y) -> dict[int, int]:
+        """How many labelled samples each class gets (the same in every draw)."""
+        classes = np.unique(np.asarray(y))
+        base, extra = divmod(self.labels, len(classes))
+        lucky = set(np.random.default_rng(self.seed).choice(classes, extra, replace=False)
+                    .tolist())
+        return {int(c): base + (int(c) in lucky) for c in classes}
+
+    def check(self, x, y=None, groups=None) -> None:
+        """Raise ConfigError when the labels cannot be drawn from this data."""
+        if y is None or is_continuous(y):
+            raise ConfigError(f"{self.describe()} draws labelled samples class by class: it "
+                              "needs class labels.")
+        classes, counts = np.unique(np.asarray(y), return_counts=True)
+        if self.labels < len(classes):
+            raise ConfigError(f"{self.describe()}: {self.labels} labels cannot cover the "
+                              f"{len(classes)} classes; draw at least {len(classes)}.")
+        short = {int(c): int(n) for c, n in zip(classes, counts)
+                 if n <= self.per_class(y)[int(c)]}
+        if short:
+            raise ConfigError(f"{self.describe()}: classes {sorted(short)} have only "
+                              f"{', '.join(map(str, short.values()))} samples, not more than "
+                              "their share of labels; draw fewer labels.")
+
+    def split(self, x, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (labelled indices, unlabelled indices) once per draw."""
+        self.check(x, y, groups)
+        y = np.asarray(y)
+        shares = self.per_class(y)
+        for draw in range(self.draws):
+            rng = np.random.default_rng([self.seed, draw])
+            labelled = np.sort(np.concatenate([
+                rng.choice(np.flatnonzero(y == c), count, replace=False)
+                for c, count in shares.items()]))
+            yield labelled, np.setdiff1d(np.arange(len(y)), labelled)
+
+
+def _labelled_subset(args: list[str], seed: int) -> LabelledSubset:
+    spec = args[0] if args else ""
+    labels, _, draws = spec.partition("x")
+    return LabelledSubset(_count(labels, 100, "the number of labels", minimum=1),
+                          _count(draws, 5, "the number of draws", minimum=1), seed=seed)
+
+
 def _fmt(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -331,15 +403,16 @@ FORMS = ("a fraction such as 0.1", "holdout:0.1", "shuffle_split:5[:0.2]",
          "stratified_shuffle_split:5[:0.2]", "kfold:5", "stratified_kfold:5", "group_kfold:5",
          "stratified_group_kfold:5", "leave_one_out", "leave_p_out:2", "leave_one_group_out",
          "sliding_window:5[:train[:test[:gap]]]", "anchored_window:5[:train[:test[:gap]]]",
-         "predefined", "none")
+         "labelled_subset:100x5", "predefined", "none")
 
 
-def parse(value: object, seed: int = 0) -> Strategy | Holdout | NoValidation | Predefined:
+def parse(value: object, seed: int = 0) -> (Strategy | Holdout | NoValidation | Predefined
+                                            | LabelledSubset):
     """A strategy from a number, a short string, or a strategy object (returned as is).
 
     Usage: parse("group_kfold:5"), parse(0.2, seed=3), parse(sklearn.model_selection.KFold(3))
     """
-    if isinstance(value, (Strategy, Holdout, NoValidation, Predefined)):
+    if isinstance(value, (Strategy, Holdout, NoValidation, Predefined, LabelledSubset)):
         return value
     if hasattr(value, "split") and hasattr(value, "get_n_splits"):
         name = type(value).__name__
@@ -354,6 +427,8 @@ def parse(value: object, seed: int = 0) -> Strategy | Holdout | NoValidation | P
         kind = ALIASES.get(kind, kind)
         if kind == "predefined":
             return Predefined()
+        if kind == "labelled_subset":
+            return _labelled_subset(args, seed)
         if kind == "holdout":
             fraction = _size(args[0] if args else "", 0.1, "the holdout fraction")
             if not isinstance(fraction, float):

@@ -5,6 +5,12 @@ Usage:
     ds = kdl.data.load("mnist")
 """
 
+from kdl.data.anomaly import (
+                              anomaly_dataset,
+                              load_mnist_held_out_digit,
+                              load_mnist_one_class,
+                              load_mnist_vs_fashion_mnist,
+)
 from kdl.data.cifar import load_cifar10
 from kdl.data.dataset import Dataset
 from kdl.data.kinds import KINDS, DataKind, as_model_input, kind_parameters
@@ -20,6 +26,14 @@ register(DatasetInfo("mnist", load_mnist, "classification",
                      "MNIST handwritten digits, 60k/10k 28x28 greyscale (bundled with kdl)"))
 register(DatasetInfo("fashion_mnist", load_fashion_mnist, "classification",
                      "Fashion-MNIST clothing, 60k/10k 28x28 greyscale, 10 classes"))
+register(DatasetInfo("mnist_one_class", load_mnist_one_class, "anomaly",
+                     "MNIST anomalies, one-class protocol: one digit's training images are "
+                     "normal, the other nine digits of the test set anomalous (digit=0-9)"))
+register(DatasetInfo("mnist_held_out_digit", load_mnist_held_out_digit, "anomaly",
+                     "MNIST anomalies: nine digits normal, the digit held out of training "
+                     "is the anomaly (digit=0-9)"))
+register(DatasetInfo("mnist_vs_fashion_mnist", load_mnist_vs_fashion_mnist, "anomaly",
+                     "MNIST normal, Fashion-MNIST test images anomalous (20k test images)"))
 register(DatasetInfo("cifar10", load_cifar10, "classification",
                      "CIFAR-10 tiny images, 50k/10k 32x32 RGB, 10 classes (airplane ... truck)"))
 register(DatasetInfo("movielens_100k", load_movielens_100k, "rating",
@@ -31,5 +45,6 @@ register(DatasetInfo("tinyshakespeare", load_tinyshakespeare, "language_model",
                      "Tiny Shakespeare, 1.1M characters; last 10% held out"))
 
 __all__ = ["ENV_VAR", "KINDS", "DataKind", "Dataset", "DatasetInfo", "FileSource",
-           "as_model_input", "from_user_data", "info", "keras_cache_dir", "kind_parameters",
-           "load", "locate", "names", "parameters", "ratings_dataset", "register"]
+           "anomaly_dataset", "as_model_input", "from_user_data", "info", "keras_cache_dir",
+           "kind_parameters", "load", "locate", "names", "parameters", "ratings_dataset",
+           "register"]

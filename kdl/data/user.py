@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from kdl import structure
+from kdl.data.anomaly import series_anomaly_dataset
 from kdl.data.dataset import Dataset
 from kdl.data.kinds import kind as data_kind
 from kdl.data.kinds import kind_parameters
@@ -315,6 +316,10 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
         data = read_user_file(data, kind)
     if kind == "ratings":
         return _ratings(data, target, test_size, seed, name)
+    if kind == "series" and task == "anomaly":
+        params = {**kind_parameters("series"), **params}
+        return series_anomaly_dataset(data, target, name, test_size, params["validation_size"],
+                                      params["lookback"], params["time_column"])
     if kind == "series":
         params = {**kind_parameters("series"), **params}
         return user_series(data, name, test_size, params["validation_size"], params["lookback"],

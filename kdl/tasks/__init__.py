@@ -16,10 +16,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from kdl.errors import ConfigError, unknown_name
+from kdl.tasks.anomaly import AnomalyTask
 from kdl.tasks.autoencoder import ReconstructionTask
 from kdl.tasks.base import FitPart, Serving, Task, TaskBase, is_plain_graph
 from kdl.tasks.recommender import ImplicitRankingTask, RatingTask
 from kdl.tasks.recurrent import ForecastTask, LanguageModelTask
+from kdl.tasks.semisupervised import SemiSupervisedTask
 from kdl.tasks.supervised import ClassificationTask, RegressionTask
 
 TASKS: dict[str, Task] = {}
@@ -94,11 +96,12 @@ def direction(metric: str) -> bool | None:
 
 
 for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ImplicitRankingTask(),
-              ForecastTask(), LanguageModelTask(), ReconstructionTask()):
+              ForecastTask(), LanguageModelTask(), ReconstructionTask(), AnomalyTask(),
+              SemiSupervisedTask()):
     register(_task)
 
-__all__ = ["TASKS", "ClassificationTask", "FitPart", "ForecastTask", "ImplicitRankingTask",
-           "LanguageModelTask", "RatingTask", "ReconstructionTask", "RegressionTask", "Serving",
-           "Task", "TaskBase",
-           "configure", "data_arguments", "direction", "get", "is_plain_graph", "of",
-           "parameters", "register"]
+__all__ = ["TASKS", "AnomalyTask", "ClassificationTask", "FitPart", "ForecastTask",
+           "ImplicitRankingTask", "LanguageModelTask", "RatingTask", "ReconstructionTask",
+           "RegressionTask", "SemiSupervisedTask", "Serving", "Task", "TaskBase", "configure",
+           "data_arguments", "direction", "get", "is_plain_graph", "of", "parameters",
+           "register"]

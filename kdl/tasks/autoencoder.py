@@ -94,14 +94,8 @@ class ReconstructionTask(TaskBase):
                scores: dict[str, Any] | None = None) -> dict[str, Any]:
         """PCA with as many components as the code, fitted on the model's training images,
         reconstructing the test images; a warning when it beats the autoencoder."""
-        from sklearn.decomposition import PCA
-
         components = model.code_size
-        fit_target = _flat(batched(model.target, dataset.x_train[fit_idx]))
-        test_target = _flat(batched(model.target, dataset.x_test))
-        pca = PCA(n_components=min(components, *fit_target.shape), random_state=0)
-        pca.fit(fit_target)
-        rebuilt = pca.inverse_transform(pca.transform(test_target))
+        test_target, rebuilt = self.pca_reconstruction(model, dataset, fit_idx)
         pca_scores = metrics.reconstruction_metrics(test_target, rebuilt)
         table = {f"PCA, {components} components": pca_scores}
         sections: dict[str, Any] = {}
@@ -114,6 +108,18 @@ class ReconstructionTask(TaskBase):
                     f"(MSE {pca_scores['reconstruction_mse']:.4f}) than the autoencoder "
                     f"({scores['reconstruction_mse']:.4f}): train longer or widen it.")}
         return {PCA_TITLE: table, **sections}
+
+    def pca_reconstruction(self, model: Any, dataset: Dataset,
+                           fit_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The flattened test targets and PCA's reconstruction of them, PCA fitted with as
+        many components as the code on the model's training samples `fit_idx`."""
+        from sklearn.decomposition import PCA
+
+        fit_target = _flat(batched(model.target, dataset.x_train[fit_idx]))
+        test_target = _flat(batched(model.target, dataset.x_test))
+        pca = PCA(n_components=min(model.code_size, *fit_target.shape), random_state=0)
+        pca.fit(fit_target)
+        return test_target, pca.inverse_transform(pca.transform(test_target))
 
     def plots(self, y_true: Any, predictions: Any, scores: dict[str, Any], dataset: Dataset,
               run_dir: Path, model: Any = None) -> dict[str, str]:

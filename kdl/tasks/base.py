@@ -34,7 +34,8 @@ DIVERGENCE_FACTOR = 100.0
 class FitPart:
     """The labelled part the evaluated model was fitted on, for probes and k-NN heads: rows
     `index` of the training inputs and targets; `x`, `y` and the model's `outputs` on them are
-    taken on first use (most tasks never look).
+    taken on first use (most tasks never look). `model` is the evaluated model (for heads
+    trained through it) and `seed` the run's (for draws of labels).
 
     Usage: FitPart(x_train, y_train, fit_idx, lambda x: model.predict(x)).outputs
     """
@@ -43,6 +44,8 @@ class FitPart:
     targets: Any
     index: np.ndarray
     predict: Callable[[Any], Any]
+    model: Any = None
+    seed: int = 0
 
     @functools.cached_property
     def x(self) -> Any:
