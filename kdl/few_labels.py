@@ -224,11 +224,11 @@ def fit_heads(encode: Callable[[Any], np.ndarray], encoder: Pretrained, x_train:
               heads: Sequence[str], test_codes: np.ndarray | None = None,
               train_codes: np.ndarray | None = None) -> dict[str, list[float]]:
     """{head: test accuracy of each draw of `strategy`} for the heads named; `encode` gives
-    codes of inputs (`train_codes` and `test_codes` when already computed), `encoder` is the
-    Keras model the fine-tuned heads start from.
+    codes of raw inputs (`train_codes` and `test_codes` when already computed), `encoder` is
+    what the heads that train an encoder start from. The test labels only score.
 
-    Usage: fit_heads(ae.encode, ae.encoder, x, y, x_test, y_test, LabelledSubset(100, 5),
-                     ("linear_svm",))
+    Usage: fit_heads(ae.encode, Pretrained(ae.encoder, ae.preprocessing), x, y, x_test,
+                     y_test, LabelledSubset(100, 5), ("linear_svm",))
     """
     check_heads(heads)
     codes = np.asarray(encode(x_train) if train_codes is None else train_codes)
