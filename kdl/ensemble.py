@@ -62,9 +62,10 @@ def majority_vote(predictions: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def predict_test(result: RunResult) -> np.ndarray:
-    """The run's final model's probabilities on its test set."""
-    return result.model.predict(result.dataset.x_test.astype(np.float32), batch_size=1024,
-                                verbose=0)
+    """The run's final model's probabilities on its test set (inputs as its data kind takes
+    them: float32 images, raw strings, ...)."""
+    x_test = kdl_data.as_model_input(result.spec.data_kind, result.dataset.x_test)
+    return result.model.predict(x_test, batch_size=1024, verbose=0)
 
 
 def oof_features(results: Sequence[RunResult]) -> np.ndarray:
@@ -116,14 +117,14 @@ def stack(results: Sequence[RunResult], meta_model: Any = None, with_features: b
     """Train `meta_model` (default: standardize, then LogisticRegression) on the runs' OOF
     predictions (plus the original features when `with_features`), estimate it by its own
     5-fold CV on those meta-features, refit on all of them, and score it on the test set, where
-    the meta-features are the runs' final models' test predictions.
+    the meta-features are the runs' final models' test predictions. Data without a test split
+    (MR) has only the cross-validated figures: `test_metrics` stays empty.
 
     Usage: stack([mlp_run, convnet_run], with_features=False).test_metrics["accuracy"]
     """
     features_train = oof_features(results)
     dataset = results[0].dataset
     task = tasks.of(results[0].spec)
-    test_columns = [predict_test(r) for r in results]
     if with_features:
         features_train = np.hstack([features_train, _flat(dataset.x_train)])
     model = clone(meta_model) if meta_model is not None else make_pipeline(
@@ -133,7 +134,9 @@ def stack(results: Sequence[RunResult], meta_model: Any = None, with_features: b
                                          method="predict_proba")
     model.fit(features_train, dataset.y_train)
     stacked = Stacked(model, task.evaluate(dataset.y_train, validation_proba), {})
-    test_proba = stacked.predict_proba(test_columns,
+    if len(dataset.y_test) == 0:
+        return stacked
+    test_proba = stacked.predict_proba([predict_test(r) for r in results],
                                        _flat(dataset.x_test) if with_features else None)
     stacked.test_metrics = task.evaluate(dataset.y_test, test_proba)
     return stacked

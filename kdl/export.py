@@ -203,10 +203,14 @@ def _numpy(outputs: Any) -> Any:
     return np.asarray(outputs)
 
 
-def _write_saved_model(model: keras.Model, path: Path, signatures: dict[str, Any]) -> None:
-    """Every signature of `signatures` (`serve` first; it is also `serving_default`)."""
+def _write_saved_model(model: keras.Model, path: Path, signatures: dict[str, Any],
+                       tracked: tuple[Any, ...] = ()) -> None:
+    """Every signature of `signatures` (`serve` first; it is also `serving_default`), with
+    the `tracked` models or layers they use besides `model`."""
     archive = keras.export.ExportArchive()
     archive.track(model)
+    for other in tracked:
+        archive.track(other)
     for name, function in signatures.items():
         archive.add_endpoint(name, function)
     archive.write_out(str(path), verbose=False)
@@ -219,21 +223,25 @@ def _describe_inputs(serve: Any) -> Any:
 
 
 def _write_checked(model: keras.Model, staging: Path, card: dict[str, Any], sample: Any,
-                   signatures: dict[str, Any] | None) -> dict[str, Any]:
+                   signatures: dict[str, Any] | None,
+                   tracked: tuple[Any, ...] = ()) -> dict[str, Any]:
     """Write the SavedModel and model.keras into `staging`, check the reload against the
     model, and return the card completed with what was checked."""
     signatures = dict(signatures or {})
     serve = signatures.pop("serve", None) or serve_function(model, sample)
     signatures = {"serve": serve, **signatures}
     try:
-        _write_saved_model(model, staging, signatures)
+        _write_saved_model(model, staging, signatures, tracked)
         model.save(staging / KERAS_NAME)
     except Exception as err:
         raise ExportError(f"could not write the export in {staging.parent}: {err}") from err
     gap = _check_reload(staging, serve, sample)
+    card = dict(card)
+    meaning = card.pop("input", None)  # a task's words for its input sit beside the signature
     return {**card, "environment": environment(), "reload_max_abs_diff": gap,
             "signatures": ["serve", "serving_default", *list(signatures)[1:]],
-            "input": _describe_inputs(serve)}
+            "input": _describe_inputs(serve),
+            **({"input_meaning": meaning} if meaning is not None else {})}
 
 
 def _staging(base: Path) -> Path:
@@ -243,7 +251,8 @@ def _staging(base: Path) -> Path:
 
 
 def write_export(model: keras.Model, folder: str | Path, card: dict[str, Any], sample: Any,
-                 signatures: dict[str, Any] | None = None) -> Path:
+                 signatures: dict[str, Any] | None = None,
+                 tracked: tuple[Any, ...] = ()) -> Path:
     """Write a checked export (SavedModel, model.keras, model card with checksums) as the new
     folder `folder`, which must not exist yet: a run's own export, not a serving version.
 
@@ -254,7 +263,7 @@ def write_export(model: keras.Model, folder: str | Path, card: dict[str, Any], s
         raise ExportError(f"{folder} exists already; an export is never overwritten.")
     staging = _staging(folder.parent)
     try:
-        card = _write_checked(model, staging, card, sample, signatures)
+        card = _write_checked(model, staging, card, sample, signatures, tracked)
         card["files"] = checksums(staging)
         (staging / CARD_NAME).write_text(json.dumps(card, indent=2, default=str))
         os.rename(staging, folder)

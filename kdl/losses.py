@@ -72,3 +72,16 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+def glove_loss(y_true, y_pred):
+    """GloVe's weighted least squares: y_true holds (log X_ij, f(X_ij)) per pair, y_pred the
+    model's w_i · w̃_j + b_i + b̃_j.
+
+    Usage: model.compile("adam", loss=glove_loss)
+    """
+    ops = keras.ops
+    y_true = ops.reshape(ops.cast(y_true, y_pred.dtype), (-1, 2))
+    error = ops.reshape(y_pred, (-1,)) - y_true[:, 0]
+    return ops.mean(y_true[:, 1] * ops.square(error))

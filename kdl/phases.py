@@ -71,11 +71,20 @@ def _top_blocks(model: keras.Model, count: int) -> str:
     return found[-count]
 
 
-def set_trainable(model: keras.Model, trainable: str) -> None:
-    """Freeze and unfreeze `model`'s layers for one phase (see the module docstring)."""
+def built_frozen(model: keras.Model) -> frozenset[int]:
+    """The layers (by id) the builder made untrainable, e.g. frozen trained word vectors: no
+    phase unfreezes them."""
+    return frozenset(id(layer) for layer, _ in walk(model)
+                     if not getattr(layer, "layers", None) and not layer.trainable)
+
+
+def set_trainable(model: keras.Model, trainable: str,
+                  keep_frozen: frozenset[int] = frozenset()) -> None:
+    """Freeze and unfreeze `model`'s layers for one phase (see the module docstring); the
+    layers in `keep_frozen` (built_frozen's) stay frozen whatever the phase says."""
     layers = list(walk(model))
     for layer, _ in layers:
-        layer.trainable = True
+        layer.trainable = id(layer) not in keep_frozen
     if trainable == "all":
         return
     kind, _, name = trainable.partition(":")

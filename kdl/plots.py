@@ -60,23 +60,29 @@ def learning_curves(histories: Sequence[History] | History, path: str | Path,
         axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
         axis.set_title(name)
         axis.grid(alpha=0.3)
-        axis.legend(fontsize="small")
+        if len(histories) <= 3:
+            axis.legend(fontsize="small")
+    if len(histories) > 3:  # many folds: one legend beside the panels, not over the curves
+        axes[0][-1].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                           ncol=2, frameon=False)
     return _save(fig, path)
 
 
 def confusion_matrix(matrix: Sequence[Sequence[int]], class_names: Sequence[str],
-                     path: str | Path) -> Path:
-    """The test confusion matrix with counts, rows = true class, columns = predicted class."""
+                     path: str | Path, part: str = "test") -> Path:
+    """The confusion matrix with counts, rows = true class, columns = predicted class, of the
+    `part` the figures are of ("test", or "out of fold" for data without a test split)."""
     size = max(5.0, 0.55 * len(class_names) + 2)
     fig, axis = plt.subplots(figsize=(size, size))
     display = skm.ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(class_names))
     display.plot(ax=axis, colorbar=False, xticks_rotation=45, values_format="d")
-    axis.set_title("confusion matrix (test)")
+    axis.set_title(f"confusion matrix ({part})")
     return _save(fig, path)
 
 
 def _one_vs_rest_panels(y_true: np.ndarray, probabilities: np.ndarray,
-                        class_names: Sequence[str], path: str | Path, curve: str) -> Path:
+                        class_names: Sequence[str], path: str | Path, curve: str,
+                        part: str = "test") -> Path:
     """ROC or precision-recall curves, one per class against the rest (at most 10 drawn)."""
     fig, axis = plt.subplots(figsize=(5.5, 4.5))
     lowest = 1.0  # the lowest precision at recall 0.05-0.95: the zoom where the curves are
@@ -99,38 +105,43 @@ def _one_vs_rest_panels(y_true: np.ndarray, probabilities: np.ndarray,
         axis.set_xscale("log")
         axis.set_xlim(floor, 1)
         axis.set(xlabel="false positive rate (log scale)", ylabel="true positive rate",
-                 title="ROC, one class vs rest (test)")
+                 title=f"ROC, one class vs rest ({part})")
     else:
         axis.set_ylim(max(0.0, lowest - 0.05 * (1 - lowest) - 0.01), 1.005)
         axis.set(xlabel="recall", ylabel="precision",
-                 title="precision-recall, one class vs rest (test)")
+                 title=f"precision-recall, one class vs rest ({part})")
     axis.grid(alpha=0.3)
     axis.legend(fontsize="x-small")
     return _save(fig, path)
 
 
 def roc_curves(y_true: np.ndarray, probabilities: np.ndarray, class_names: Sequence[str],
-               path: str | Path) -> Path:
+               path: str | Path, part: str = "test") -> Path:
     """One-vs-rest ROC curve per class with its AUC."""
-    return _one_vs_rest_panels(y_true, probabilities, class_names, path, "roc")
+    return _one_vs_rest_panels(y_true, probabilities, class_names, path, "roc", part)
 
 
 def precision_recall_curves(y_true: np.ndarray, probabilities: np.ndarray,
-                            class_names: Sequence[str], path: str | Path) -> Path:
+                            class_names: Sequence[str], path: str | Path,
+                            part: str = "test") -> Path:
     """One-vs-rest precision-recall curve per class with its area."""
-    return _one_vs_rest_panels(y_true, probabilities, class_names, path, "pr")
+    return _one_vs_rest_panels(y_true, probabilities, class_names, path, "pr", part)
 
 
-def class_balance(train_counts: Sequence[int], test_counts: Sequence[int],
+def class_balance(train_counts: Sequence[int], test_counts: Sequence[int] | None,
                   class_names: Sequence[str], path: str | Path) -> Path:
-    """Samples per class in the training and test sets, side by side."""
+    """Samples per class in the training and test sets, side by side (the training set alone
+    when there is no test set)."""
     positions = np.arange(len(class_names))
     fig, axis = plt.subplots(figsize=(max(5.0, 0.6 * len(class_names) + 2), 3.6))
-    axis.bar(positions - 0.2, train_counts, width=0.4, label="train")
-    axis.bar(positions + 0.2, test_counts, width=0.4, label="test")
+    shift, width = (0.2, 0.4) if test_counts is not None else (0.0, 0.6)
+    axis.bar(positions - shift, train_counts, width=width, label="train")
+    if test_counts is not None:
+        axis.bar(positions + shift, test_counts, width=width, label="test")
     axis.set_xticks(positions, list(class_names), rotation=45, ha="right")
     axis.set(ylabel="samples", title="class balance")
-    axis.set_ylim(0, 1.2 * max([*train_counts, *test_counts, 1]))  # room for the legend
+    extra = [] if test_counts is None else list(test_counts)
+    axis.set_ylim(0, 1.2 * max([*train_counts, *extra, 1]))  # room for the legend
     axis.legend(ncols=2, loc="upper center")
     return _save(fig, path)
 
@@ -401,4 +412,23 @@ def anomaly_curves(anomalous: np.ndarray, scores: np.ndarray, path: str | Path,
     for axis in (roc, pr):
         axis.grid(alpha=0.3)
         axis.legend(fontsize="small")
+    return _save(fig, path)
+
+
+def word_map(vectors: np.ndarray, words: Sequence[str], path: str | Path) -> Path:
+    """The words placed by the first two principal components of their vectors, each word
+    written at its point (words near each other have similar vectors).
+
+    Usage: word_map(vectors[1:81], words[1:81], run_dir / "word_map.png")
+    """
+    from sklearn.decomposition import PCA
+
+    points = PCA(2).fit_transform(np.asarray(vectors, dtype=np.float64))
+    fig, ax = plt.subplots(figsize=(9, 7.5))
+    ax.scatter(points[:, 0], points[:, 1], s=6, color="#9bb7d4")
+    for (x, y), word in zip(points, words):
+        ax.annotate(word, (x, y), fontsize=8, ha="center", va="bottom")
+    ax.set_xlabel("first principal component")
+    ax.set_ylabel("second principal component")
+    ax.set_title(f"The {len(words)} most frequent words, by their vectors (PCA)")
     return _save(fig, path)

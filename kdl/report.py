@@ -30,6 +30,7 @@ HTML_NAME = "report.html"
 # The extras section a task fills with warnings ({name: text}): shown under the headline of
 # report.md and report.html and in the printed summary, not among the other sections.
 WARNINGS = "Warnings"
+OUT_OF_FOLD = "out_of_fold"  # validation["evaluated_on"] of a run on data without a test split
 MULTIPLY_ADDS_LABEL = "multiply-adds per sample (FLOPs as in the ResNet table)"
 
 
@@ -61,9 +62,16 @@ class Report:
         value = self.test_metrics.get(self.optimizing_metric)
         return None if value is None else float(value)
 
+    @property
+    def out_of_fold(self) -> bool:
+        """Whether the figures are out-of-fold predictions over every training sample (a
+        dataset without a test split) rather than test predictions."""
+        return self.validation.get("evaluated_on") == OUT_OF_FOLD
+
     def summary(self) -> str:
         """A short plain-text table: optimizing metric first, then the other test metrics."""
         scores = scalar_metrics(self.test_metrics)
+        part = "out-of-fold" if self.out_of_fold else "test"
         lines = [f"{self.pipeline}: {self.data.get('name', '')} "
                  f"(train {self.data.get('n_train')}, test {self.data.get('n_test')}), "
                  f"validation {self.validation.get('strategy')}"]
@@ -71,7 +79,7 @@ class Report:
         for name in ordered:
             if name in scores:
                 mark = "  <- optimizing" if name == self.optimizing_metric else ""
-                lines.append(f"  test {name:<18} {scores[name]:.4f}{mark}")
+                lines.append(f"  {part} {name:<18} {scores[name]:.4f}{mark}")
         lines += [f"  warning: {text}" for text in self.warnings()]
         for check in self.satisficing:
             verdict = "pass" if check["passed"] else "FAIL"
@@ -151,6 +159,11 @@ class Report:
 
     def _headline(self) -> str:
         direction = "higher" if greater_is_better(self.optimizing_metric) else "lower"
+        if self.out_of_fold:
+            return (f"Optimizing metric: {self.optimizing_metric} = "
+                    f"{_fmt(self.optimizing_value)} out of fold ({direction} is better): every "
+                    "sample predicted by the fold model that did not train on it; the data has "
+                    "no test split.")
         return (f"Optimizing metric: {self.optimizing_metric} = "
                 f"{_fmt(self.optimizing_value)} on the test set ({direction} is better).")
 
@@ -161,7 +174,8 @@ class Report:
             out.append(("Satisficing thresholds", ["metric", "threshold", "value", "verdict"], [
                 [c["metric"], f"{c['comparison']} {c['threshold']:g}", _fmt(c["value"]),
                  "pass" if c["passed"] else "FAIL"] for c in self.satisficing]))
-        out.append(("Test metrics", ["metric", "value"],
+        out.append(("Out-of-fold metrics" if self.out_of_fold else "Test metrics",
+                    ["metric", "value"],
                     [[k, f"{v:.4f}"] for k, v in scalar_metrics(self.test_metrics).items()]))
         if self.config.get("spec") or self.config.get("seed") is not None:
             out.append(("Configuration", ["setting", "value"], self.configuration()))

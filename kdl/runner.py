@@ -35,7 +35,7 @@ from kdl.errors import ConfigError, KdlError, UnknownNameError, unknown_name
 from kdl.folders import new_stamped_dir
 from kdl.metrics import aggregate, greater_is_better
 from kdl.models.flops import multiply_adds
-from kdl.report import Report, check_thresholds
+from kdl.report import OUT_OF_FOLD, Report, check_thresholds
 from kdl.spec import PipelineSpec, RunOptions, as_dict, resolve
 from kdl.tasks import FitPart
 
@@ -367,7 +367,7 @@ def export_run(spec: PipelineSpec, dataset: Dataset, model: keras.Model, report:
             "data": report.data, "config": report.config, "run_dir": str(run_dir),
             **tasks.of(spec).serving_note(dataset)}
     return export.write_export(model, run_dir / EXPORT_NAME, card, sample=serving.sample,
-                               signatures=serving.functions)
+                               signatures=serving.functions, tracked=serving.tracked)
 
 
 def publish_run(run_dir: str | Path, base_dir: str | Path | None = None,
@@ -450,6 +450,21 @@ def _save_model(model: keras.Model, run_dir: Path) -> None:
     os.replace(temporary, run_dir / MODEL_NAME)
 
 
+def _out_of_fold(task: Any, dataset: Dataset, cv: CrossValidation,
+                 folds_summary: dict[str, Any]) -> tuple[Dataset, Any, dict[str, Any], Any]:
+    """For data without a test split: the dataset with its training samples as the evaluated
+    part (extra["evaluated_on"] says "out of fold", for plot titles), their out-of-fold
+    predictions (each from the fold model that did not train on it),
+    and the metrics on those; a metric only a fold can give (a baseline fitted on the fold's
+    training part) is the folds' mean."""
+    scores = task.evaluate(dataset.y_train, cv.oof_predictions, cv.x)
+    for name, summary in folds_summary.items():
+        scores.setdefault(name, summary["mean"])
+    evaluated = dataclasses.replace(dataset, x_test=dataset.x_train, y_test=dataset.y_train,
+                                    extra={**dataset.extra, "evaluated_on": "out of fold"})
+    return evaluated, cv.oof_predictions, scores, cv.x
+
+
 def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     """Run one pipeline spec end to end with `overrides`; see PipelineSpec and RunOptions.
     `resume=RUN_DIR` continues an interrupted run from its last finished epoch.
@@ -483,14 +498,22 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     model = cv.model
 
     evaluate_start = time.perf_counter()
-    x_test = kdl_data.as_model_input(spec.data_kind, dataset.x_test)
-    progress.say(options.verbose, f"evaluating on the test set ({structure.length(x_test):,} "
-                                  "samples) and timing the serving function")
-    predictions = task.predict(model, x_test)
-    fit = FitPart(cv.x, cv.y, cv.final_fit_idx, lambda inputs: task.predict(model, inputs),
-                  model, options.seed)
-    scores = task.evaluate(dataset.y_test, predictions, x_test, fit=fit)
-    serving = task.serving(model, dataset, structure.head(x_test, 32))
+    folds_summary = aggregate([fold.metrics for fold in cv.folds if fold.metrics])
+    described = dataset.describe()
+    evaluated = dataset  # the part the figures are of: the test set, or all training samples
+    if structure.length(dataset.x_test) == 0:
+        evaluated, predictions, scores, x_test = _out_of_fold(task, dataset, cv, folds_summary)
+        progress.say(options.verbose, "no test split: scoring the out-of-fold predictions and "
+                                      "timing the serving function")
+    else:
+        x_test = kdl_data.as_model_input(spec.data_kind, dataset.x_test)
+        progress.say(options.verbose, f"evaluating on the test set ({structure.length(x_test):,} "
+                                      "samples) and timing the serving function")
+        predictions = task.predict(model, x_test)
+        fit = FitPart(cv.x, cv.y, cv.final_fit_idx, lambda inputs: task.predict(model, inputs),
+                      model, options.seed)
+        scores = task.evaluate(dataset.y_test, predictions, x_test, fit=fit)
+    serving = task.serving(model, evaluated, structure.head(x_test, 32))
     scores["latency_ms"] = export.latency_ms(serving.functions["serve"], serving.sample)
     evaluate_seconds = time.perf_counter() - evaluate_start
 
@@ -503,9 +526,9 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     progress.say(options.verbose, "drawing the report's plots")
     plot_files = {"learning_curves": plots.learning_curves(
         histories, run_dir / "learning_curves.png", labels, phase_epochs).name}
-    plot_files.update(task.plots(dataset.y_test, predictions, scores, dataset, run_dir,
+    plot_files.update(task.plots(evaluated.y_test, predictions, scores, evaluated, run_dir,
                                  model=model))
-    extras = task.extras(model, dataset, cv.final_fit_idx, scores=scores)
+    extras = task.extras(model, evaluated, cv.final_fit_idx, scores=scores)
     size = {"parameters": model.count_params(), "multiply_adds": multiply_adds(model)}
     if cv.oof_predictions is not None:
         first = structure.leaves(cv.oof_predictions)[0]
@@ -522,11 +545,12 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         pipeline=spec.name,
         config={"spec": as_dict(spec), "seed": options.seed, "subset": options.subset,
                 "strategy": cv.strategy_name, **size},
-        data=dataset.describe(),
+        data=described,
         validation={"strategy": cv.strategy, "n_splits": len(cv.folds),
                     "n_fit": int(len(cv.folds[0].fit_idx)),
                     "n_validation": int(len(cv.folds[0].val_idx)),
                     "final_model": cv.final_model,
+                    "evaluated_on": OUT_OF_FOLD if evaluated is not dataset else "test",
                     "final_model_training": progress.ended(cv.final_stops)},
         history=cv.final_history,
         test_metrics=scores,
@@ -534,7 +558,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         satisficing=check_thresholds(dict(spec.satisficing), {
             **scores, "fit_seconds": sum(fold_seconds), **size}),
         folds=[fold.describe() for fold in cv.folds],
-        aggregate=aggregate([fold.metrics for fold in cv.folds if fold.metrics]),
+        aggregate=folds_summary,
         timings={"data_seconds": round(data_seconds, 3),
                  "fit_seconds": round(sum(fold_seconds), 3),
                  "fold_fit_seconds": [round(s, 3) for s in fold_seconds],

@@ -377,6 +377,7 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
     has_validation = held_out is not None and structure.length(held_out[0]) > 0
     budget = 60.0 * config.max_minutes if config.max_minutes else None
     start, restored = 0, False
+    frozen = phases.built_frozen(model)
     for index, phase in enumerate(config.plan()):
         if saved and index < state["phase"]:
             start += fitted.phase_epochs[index]
@@ -388,7 +389,7 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
             progress.say(verbose, f"phase {index + 1}/{len(config.plan())}: {phase.epochs} "
                                   f"epochs at learning rate {rate:g}, training "
                                   f"{phases.in_words(phase.trainable)}")
-        phases.set_trainable(model, phase.trainable)
+        phases.set_trainable(model, phase.trainable, frozen)
         optimizers = compile_phase(phase)
         done, resumed_stopping, best = 0, None, None
         if saved and index == state["phase"]:

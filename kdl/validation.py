@@ -166,7 +166,15 @@ def check_part_sizes(strategy: Any, splits: list[tuple[np.ndarray, np.ndarray]],
     MIN_FIT_SAMPLES, an empty validation part (other than with validation 'none'), or a test
     set under MIN_TEST_SAMPLES. Checked before any training starts."""
     sizes = f"{n_train} training and {n_test} test samples"
-    if n_test < MIN_TEST_SAMPLES:
+    if n_test == 0:
+        validated = np.bincount(np.concatenate([held for _, held in splits]).astype(int),
+                                minlength=n_train) if splits else np.zeros(n_train)
+        if not np.all(validated == 1):
+            raise ConfigError(f"the data has no test split, so its figures are out-of-fold "
+                              f"predictions: every sample must be validated exactly once, which "
+                              f"{strategy.describe()!r} does not do. Use kfold:10 or "
+                              "stratified_kfold:10, or hold out a test set with test_size=0.1.")
+    elif n_test < MIN_TEST_SAMPLES:
         raise ConfigError(f"the test set has only {n_test} of the {sizes}; a test score needs at "
                           f"least {MIN_TEST_SAMPLES}: pass more data, or a larger test_size.")
     for number, (fit, held) in enumerate(splits, start=1):

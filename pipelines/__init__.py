@@ -29,6 +29,7 @@ from pipelines import (  # noqa: F401 (families register specs)
     dense,
     recommender,
     recurrent,
+    text,
 )
 from pipelines.registry import get, get_spec, names, register
 

@@ -18,9 +18,10 @@ from kdl.data.locate import ENV_VAR, FileSource, keras_cache_dir, locate
 from kdl.data.ratings import load_movielens_100k, ratings_dataset
 from kdl.data.registry import DatasetInfo, info, load, names, parameters, register
 from kdl.data.series import load_etth1
-from kdl.data.text import load_tinyshakespeare
+from kdl.data.text import load_movie_review_polarity, load_tinyshakespeare, sentences_dataset
 from kdl.data.user import from_user_data
 from kdl.data.vision import load_fashion_mnist, load_mnist
+from kdl.data.word_contexts import load_word_corpus
 
 register(DatasetInfo("mnist", load_mnist, "classification",
                      "MNIST handwritten digits, 60k/10k 28x28 greyscale (bundled with kdl)"))
@@ -43,8 +44,14 @@ register(DatasetInfo("etth1", load_etth1, "forecast",
                      "standard 12/4/4-month split, (lookback, horizon) windows"))
 register(DatasetInfo("tinyshakespeare", load_tinyshakespeare, "language_model",
                      "Tiny Shakespeare, 1.1M characters; last 10% held out"))
+register(DatasetInfo("movie_review_polarity", load_movie_review_polarity, "text_classification",
+                     "Pang and Lee's MR sentence polarity: 5,331 + 5,331 review snippets, no "
+                     "test split (10-fold cross-validation)"))
+register(DatasetInfo("word_corpus", load_word_corpus, "word_vectors",
+                     "MR sentences + Tiny Shakespeare lines as (word, context) examples for "
+                     "word vectors (method=skipgram, cbow, glove or subword)"))
 
 __all__ = ["ENV_VAR", "KINDS", "DataKind", "Dataset", "DatasetInfo", "FileSource",
            "anomaly_dataset", "as_model_input", "from_user_data", "info", "keras_cache_dir",
            "kind_parameters", "load", "locate", "names", "parameters", "ratings_dataset",
-           "register"]
+           "register", "sentences_dataset"]

@@ -50,6 +50,12 @@ KINDS: dict[str, DataKind] = {kind.name: kind for kind in (
              time_ordered=True),
     DataKind("text", "context", "int32", "character ids (N, T)",
              {"sequence_length": 100, "held_out": 0.1}, variable_length=True, time_ordered=True),
+    DataKind("sentences", "text", "string", "raw strings, one sentence or document per sample "
+             "(N,)", {"text_column": None}),
+    DataKind("words", "target", "int32", "word ids of (word, context) examples for word "
+             "vectors, built from your text", {"method": "skipgram", "window": 4,
+                                               "negatives": 4, "min_count": 5, "held_out": 0.1,
+                                               "subsample": 1e-4, "text_column": None}),
 )}
 
 
@@ -86,5 +92,7 @@ def as_model_input(name: str, x: Any) -> Any:
 
 
 def _cast(x: Any, dtype: str | None) -> np.ndarray:
+    if dtype == "string":  # Python strings in an object array: what TensorFlow takes as text
+        return np.asarray(x, dtype=object)
     x = np.asarray(x)
     return x if dtype is None else x.astype(dtype, copy=False)

@@ -21,7 +21,7 @@ from kdl.data.kinds import kind as data_kind
 from kdl.data.kinds import kind_parameters
 from kdl.data.ratings import ITEM_COLUMNS, USER_COLUMNS, find_column, ratings_dataset
 from kdl.data.series import user_series
-from kdl.data.text import read_text, text_dataset
+from kdl.data.text import read_text, text_dataset, text_folder_data, user_sentences
 from kdl.errors import ConfigError, CorruptDataError, DataNotFoundError
 from kdl.lazy import lazy
 
@@ -274,11 +274,14 @@ def looks_like_path(data: Any) -> bool:
 
 def read_user_file(path: str | Path, kind: str) -> Any:
     """The contents of the user's data file: a DataFrame for a table, a str for text, images
-and labels for a folder of class subfolders of images (kind "image").
+    and labels for a folder of class subfolders of images (kind "image"), texts and labels for
+    one of .txt files (kind "sentences").
 
     Usage: frame = read_user_file("my.csv", "tabular")
     """
     path = Path(path).expanduser()
+    if kind == "sentences" and path.is_dir():
+        return text_folder_data(path)
     if kind == "image" and path.is_dir():
         from kdl.data.image_folders import image_folder_data
 
@@ -287,7 +290,7 @@ and labels for a folder of class subfolders of images (kind "image").
         where = "a folder, not a file" if path.is_dir() else "not there"
         raise DataNotFoundError(f"data file {str(path)!r} is {where} (looked in "
                                 f"{path.resolve().parent}).")
-    if kind == "text":
+    if kind in ("text", "words"):
         return read_text(path)
     reader = TABLE_READERS.get(path.suffix.lower())
     if reader is None:
@@ -324,6 +327,14 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
         params = {**kind_parameters("series"), **params}
         return user_series(data, name, test_size, params["validation_size"], params["lookback"],
                            params["horizon"], target, params["time_column"])
+    if kind == "words":
+        from kdl.data.word_contexts import user_word_corpus
+
+        params = {**kind_parameters("words"), **params}
+        return user_word_corpus(data, name, seed=seed, **params)
+    if kind == "sentences":
+        params = {**kind_parameters("sentences"), **params}
+        return user_sentences(data, target, params["text_column"], test_size, seed, name)
     if kind == "text":
         params = {**kind_parameters("text"), **params}
         if not isinstance(data, str):

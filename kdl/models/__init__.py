@@ -37,6 +37,16 @@ from kdl.models.conv import (
 from kdl.models.dense import dense_block, linear, mlp
 from kdl.models.recommender import bpr, matrix_factorization, neural_recommender
 from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
+from kdl.models.text import (
+    bag_of_words,
+    cbow,
+    fasttext_classifier,
+    glove,
+    skipgram,
+    subword_skipgram,
+    text_cnn,
+    text_rnn,
+)
 from kdl.models.transfer import transfer
 
 keras = lazy("keras")
@@ -64,6 +74,14 @@ BUILDERS: dict[str, Builder] = {
     "conv_autoencoder": conv_autoencoder,
     "lstm_autoencoder": lstm_autoencoder,
     "vae": variational_autoencoder,
+    "bag_of_words": bag_of_words,
+    "fasttext_classifier": fasttext_classifier,
+    "text_cnn": text_cnn,
+    "text_rnn": text_rnn,
+    "skipgram": skipgram,
+    "cbow": cbow,
+    "glove": glove,
+    "subword_skipgram": subword_skipgram,
 }
 # Given by the runner, never by a pipeline's parameters: the input shape, the fitted input
 # preprocessing, a trained model to start from (a spec's base_model), and the model's name.
@@ -73,7 +91,7 @@ RUNNER_ARGUMENTS = ("input_shape", "preprocessing", "base_model", "name")
 # step); importing them registers the classes, so `.keras` files holding them reload. A family
 # that defines Keras classes adds its module here.
 KERAS_CLASS_MODULES = ("kdl.losses", "kdl.models.layers", "kdl.models.pairwise",
-                       "kdl.models.autoencoder.model")
+                       "kdl.models.autoencoder.model", "kdl.models.text.word_vectors")
 
 
 def register_keras_classes() -> None:
@@ -126,7 +144,8 @@ def accepts(name: str, argument: str) -> bool:
     return argument in inspect.signature(get(name)).parameters
 
 
-__all__ = ["BUILDERS", "RUNNER_ARGUMENTS", "accepts", "char_language_model", "conv_autoencoder",
+__all__ = ["BUILDERS", "RUNNER_ARGUMENTS", "accepts", "bag_of_words", "fasttext_classifier",
+           "text_cnn", "text_rnn", "char_language_model", "conv_autoencoder",
            "conv_block", "conv_stack", "convnet", "dense_autoencoder", "dense_block",
            "forecaster", "get", "lecture_mnist_convnet", "linear", "lstm_autoencoder",
            "matrix_factorization", "mlp", "neural_recommender", "parameters",

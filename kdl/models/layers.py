@@ -110,3 +110,89 @@ class ChannelPad(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "extra": self.extra}
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+class FeatureWeights(keras.layers.Layer):
+    """Multiply each feature column by a fixed weight (an idf, a naive Bayes ratio), after
+    dividing a row by its sum when `per_length` (counts -> term frequencies). The weights are
+    a non-trainable variable, saved with the model's weights.
+
+    Usage: tf_idf = FeatureWeights(idf, per_length=True)(counts)
+    """
+
+    def __init__(self, weights=None, per_length: bool = False, size: int | None = None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        values = None if weights is None else np.asarray(weights, dtype="float32")
+        self.size = int(len(values)) if values is not None else int(size)
+        self.per_length = bool(per_length)
+        self.feature_weights = self.add_weight(
+            shape=(self.size,), trainable=False, name="feature_weights",
+            initializer=(keras.initializers.Constant(values) if values is not None
+                         else "zeros"))
+
+    def call(self, inputs):
+        x = keras.ops.cast(inputs, self.compute_dtype)
+        if self.per_length:
+            x = x / keras.ops.maximum(keras.ops.sum(x, axis=-1, keepdims=True), 1.0)
+        return x * self.feature_weights
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "per_length": self.per_length, "size": self.size}
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+class TableLookup(keras.layers.Layer):
+    """Rows of a fixed integer table by id (a word's hashed subword pieces); the table is a
+    non-trainable variable, saved with the weights.
+
+    Usage: pieces = TableLookup(table)(word_ids)     # (batch, table.shape[1])
+    """
+
+    def __init__(self, table=None, shape: tuple[int, int] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        values = None if table is None else np.asarray(table, dtype="int32")
+        self.shape = tuple(values.shape) if values is not None else tuple(shape)
+        self.table = self.add_weight(
+            shape=self.shape, dtype="int32", trainable=False, name="table",
+            initializer=(keras.initializers.Constant(values) if values is not None
+                         else "zeros"))
+
+    def call(self, ids):
+        return keras.ops.take(self.table, keras.ops.cast(ids, "int32"), axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.shape[1])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "shape": list(self.shape)}
+
+
+@keras.saving.register_keras_serializable(package="kdl")
+class SubwordPieces(keras.layers.Layer):
+    """Words (strings) to their hashed pieces, as subword_ids computes them: "<word>", then
+    its character 3- to 6-grams (not repeating the whole), hashed to 1 .. buckets, padded
+    with 0 to max_pieces. TensorFlow string ops, so it runs inside a SavedModel."""
+
+    def __init__(self, buckets: int, max_pieces: int, n_min: int = 3, n_max: int = 6,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.buckets, self.max_pieces = int(buckets), int(max_pieces)
+        self.n_min, self.n_max = int(n_min), int(n_max)
+
+    def call(self, words):
+        import tensorflow as tf  # string ops: the text layers run on TensorFlow
+
+        marked = tf.strings.join(["<", words, ">"])
+        characters = tf.strings.unicode_split(marked, "UTF-8")
+        grams = tf.concat([tf.strings.ngrams(characters, n, separator="")
+                           for n in range(self.n_min, self.n_max + 1)], axis=1)
+        grams = tf.ragged.boolean_mask(grams, tf.not_equal(grams, marked[:, None]))
+        pieces = tf.concat([marked[:, None], grams], axis=1)[:, :self.max_pieces]
+        hashed = tf.strings.to_hash_bucket_fast(pieces, self.buckets) + 1
+        return tf.cast(hashed.to_tensor(0, shape=[None, self.max_pieces]), "int32")
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "buckets": self.buckets, "max_pieces": self.max_pieces,
+                "n_min": self.n_min, "n_max": self.n_max}

@@ -23,6 +23,8 @@ from kdl.tasks.recommender import ImplicitRankingTask, RatingTask
 from kdl.tasks.recurrent import ForecastTask, LanguageModelTask
 from kdl.tasks.semisupervised import SemiSupervisedTask
 from kdl.tasks.supervised import ClassificationTask, RegressionTask
+from kdl.tasks.text import TextClassificationTask
+from kdl.tasks.word_vectors import WordVectorTask
 
 TASKS: dict[str, Task] = {}
 
@@ -97,11 +99,12 @@ def direction(metric: str) -> bool | None:
 
 for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ImplicitRankingTask(),
               ForecastTask(), LanguageModelTask(), ReconstructionTask(), AnomalyTask(),
-              SemiSupervisedTask()):
+              SemiSupervisedTask(), TextClassificationTask(), WordVectorTask()):
     register(_task)
 
 __all__ = ["TASKS", "AnomalyTask", "ClassificationTask", "FitPart", "ForecastTask",
            "ImplicitRankingTask", "LanguageModelTask", "RatingTask", "ReconstructionTask",
-           "RegressionTask", "SemiSupervisedTask", "Serving", "Task", "TaskBase", "configure",
+           "RegressionTask", "SemiSupervisedTask", "Serving", "Task", "TaskBase",
+           "TextClassificationTask", "WordVectorTask", "configure",
            "data_arguments", "direction", "get", "is_plain_graph", "of", "parameters",
            "register"]

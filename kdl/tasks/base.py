@@ -67,10 +67,13 @@ class FitPart:
 class Serving:
     """The export's signatures and a batch for `serve`: {name: tf.function with an
     input_signature}, `serve` among them; `sample` is what the reload check and the latency
-    figure call `serve` with (an array, or a dict keyed like serve's inputs)."""
+    figure call `serve` with (an array, or a dict keyed like serve's inputs). `tracked` are
+    Keras models or layers the functions use besides the exported model (a lookup table of
+    word vectors), saved with it."""
 
     functions: dict[str, Any]
     sample: Any
+    tracked: tuple[Any, ...] = ()
 
 
 class Task(Protocol):

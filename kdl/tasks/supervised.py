@@ -72,14 +72,16 @@ class ClassificationTask(TaskBase):
         convolutional model, Grad-CAM maps of a few test images."""
         names = dataset.class_names
         k = len(names)
+        part = dataset.extra.get("evaluated_on", "test")
         made = [
             plots.confusion_matrix(scores["confusion_matrix"], names,
-                                   run_dir / "confusion_matrix.png"),
-            plots.roc_curves(y_true, predictions, names, run_dir / "roc_curves.png"),
+                                   run_dir / "confusion_matrix.png", part),
+            plots.roc_curves(y_true, predictions, names, run_dir / "roc_curves.png", part),
             plots.precision_recall_curves(y_true, predictions, names,
-                                          run_dir / "precision_recall_curves.png"),
+                                          run_dir / "precision_recall_curves.png", part),
             plots.class_balance(np.bincount(dataset.y_train, minlength=k),
-                                np.bincount(dataset.y_test, minlength=k), names,
+                                np.bincount(dataset.y_test, minlength=k).tolist()
+                                if part == "test" else None, names,
                                 run_dir / "class_balance.png"),
         ]
         if model is not None and np.ndim(dataset.x_test) == 4:
