@@ -328,6 +328,21 @@ def _size(text: str, default: float | None, what: str) -> float | int | None:
     return int(value) if value >= 1 else value
 
 
+class _OnFirstUse:
+    """A scikit-learn splitter built when first used, so parsing a strategy (every spec does,
+    at registration) imports no scikit-learn: `kdl list` stays quick."""
+
+    def __init__(self, build: Callable[[], Any]):
+        self._build, self._splitter = build, None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._splitter is None:
+            self._splitter = self._build()
+        return getattr(self._splitter, name)
+
+
 def _kfold(args: list[str], seed: int, name: str) -> Strategy:
     k = _count(args[0] if args else "", 5, "the number of folds")
     splitters: dict[str, Callable[[], Any]] = {
@@ -337,15 +352,18 @@ def _kfold(args: list[str], seed: int, name: str) -> Strategy:
         "stratified_group_kfold": lambda: ms.StratifiedGroupKFold(k, shuffle=True,
                                                                   random_state=seed),
     }
-    return Strategy(name, splitters[name](), needs_groups="group" in name,
+    return Strategy(name, _OnFirstUse(splitters[name]), needs_groups="group" in name,
                     stratified="stratified" in name, arguments=(k,))
 
 
 def _shuffle(args: list[str], seed: int, name: str) -> Strategy:
     k = _count(args[0] if args else "", 5, "the number of splits", minimum=1)
     size = _size(args[1] if len(args) > 1 else "", 0.2, "the validation size")
-    splitter_class = ms.StratifiedShuffleSplit if name.startswith("stratified") else ms.ShuffleSplit
-    return Strategy(name, splitter_class(k, test_size=size, random_state=seed),
+    def build() -> Any:
+        splitter = ms.StratifiedShuffleSplit if name.startswith("stratified") else ms.ShuffleSplit
+        return splitter(k, test_size=size, random_state=seed)
+
+    return Strategy(name, _OnFirstUse(build),
                     stratified=name.startswith("stratified"), arguments=(k, size))
 
 

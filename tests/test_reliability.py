@@ -90,9 +90,9 @@ def test_the_report_is_written_before_the_export_that_points_to_it(workdir, monk
     seen = {}
     write, publish = export.write_export, export.publish_version
 
-    def writing(model, folder, card, sample, signatures=None):
+    def writing(model, folder, card, sample, signatures=None, tracked=()):
         seen["report_before_export"] = (Path(card["run_dir"]) / "report.json").exists()
-        return write(model, folder, card, sample, signatures)
+        return write(model, folder, card, sample, signatures, tracked)
 
     def publishing(source, base, note=None):
         report = json.loads((Path(source).parent / "report.json").read_text())

@@ -23,7 +23,8 @@ def test_mnist_mlp_run_writes_the_report_and_honest_test_metrics(workdir):
     assert payload["schema_version"] == 2 and payload["pipeline"] == "mnist_mlp"
     assert payload["validation"] == {"strategy": "holdout:0.1", "n_splits": 1, "n_fit": 540,
                                      "n_validation": 60, "final_model": "the only split's model",
-                                     "final_model_training": "ran its one epoch"}
+                                     "final_model_training": "ran its one epoch",
+                                     "evaluated_on": "test"}
     assert len(payload["folds"]) == 1 and payload["aggregate"]["accuracy"]["std"] == 0
     assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     # the report's test metrics are those of the returned model on the full MNIST test set
