@@ -101,8 +101,11 @@ class Corpus:
     def idf(self, layer: Any) -> np.ndarray:
         """log(N / n) of each column of a multi-hot or count `layer` (n: texts holding it), 0
         for the unknown column: the lecture's inverse document frequency."""
-        hot = self.multi_hot_matrix(_multi_hot_twin(layer))
-        held = np.maximum(np.asarray((hot > 0).sum(0)).ravel(), 1)
+        config = layer.get_config()
+        tokens, frequencies = self._counted(config["ngrams"] or 1, config["standardize"])
+        held_by = dict(zip(tokens, frequencies))  # counted when the vocabulary was chosen
+        held = np.maximum([0, *(held_by.get(t, 0) for t in
+                                layer.get_vocabulary(include_special_tokens=False))], 1)
         weights = np.log(len(self) / held)
         weights[0] = 0.0
         return weights.astype(np.float32)
