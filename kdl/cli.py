@@ -11,6 +11,8 @@ Usage:
     kdl report runs/mnist_mlp/20261123-101500
     kdl compare runs/mnist_mlp/20261123-101500 runs/mnist_convnet/20261123-102000
     kdl ensemble runs/mnist_mlp/20261123-101500 runs/mnist_convnet/20261123-102000 --method stack
+    kdl bag mnist_mlp --n 5 --subset 2000     # 5 bootstrap models averaged, one export
+    kdl boost tabular_regressor --n 5 --data friedman.csv --target y
 """
 
 from __future__ import annotations
@@ -85,6 +87,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="a swept parameter and its values, e.g. --grid dropout=0.1,0.3")
     sweep.add_argument("--search", choices=("grid", "random"), default="grid")
     sweep.add_argument("--n-iter", type=int, default=10, help="settings tried by random search")
+    bag = _run_options(commands.add_parser(
+        "bag", help="bagging: n models on bootstrap resamples, averaged (one report, one "
+                    "export)"))
+    bag.add_argument("--n", type=int, default=5, help="how many bootstrap models (default 5)")
+    boost = _run_options(commands.add_parser(
+        "boost", help="boosting: n stages, each on what the stages before got wrong (one "
+                      "report, one export)"))
+    boost.add_argument("--n", type=int, default=5, help="how many stages (default 5)")
+    boost.add_argument("--shrinkage", type=float,
+                       help="each later stage's rate (default 0.5 regression, 1 classification)")
     curve = _run_options(commands.add_parser("learning-curve",
                                              help="train on growing subsets; loss vs samples"))
     curve.add_argument("--sizes", type=int, nargs="+", required=True)
@@ -199,13 +211,15 @@ def _import_tensorflow_quietly() -> None:
         os.close(saved)
 
 
-NEEDS_TENSORFLOW = ("run", "sweep", "learning-curve", "ensemble", "generate", "publish")
+NEEDS_TENSORFLOW = ("run", "sweep", "learning-curve", "ensemble", "generate", "publish", "bag",
+                    "boost")
+ENSEMBLE_COMMANDS = ("bag", "boost")
 
 
 def _check_before_tensorflow(args: argparse.Namespace, pipelines: Any) -> dict[str, Any]:
     """The pipeline name and every override checked in well under a second, before TensorFlow
     (seconds to import) is loaded; returns the overrides."""
-    if args.command not in ("run", "sweep", "learning-curve"):
+    if args.command not in ("run", "sweep", "learning-curve", *ENSEMBLE_COMMANDS):
         return {}
     from kdl.spec import resolve
     from kdl.study import Study, check_study
@@ -217,11 +231,46 @@ def _check_before_tensorflow(args: argparse.Namespace, pipelines: Any) -> dict[s
         return overrides
     spec = pipelines.get_spec(args.name, args.command)
     resolve(spec, overrides)
+    if args.command in ENSEMBLE_COMMANDS:
+        _check_ensemble(args, spec, overrides)
     grid = _grid(args.grid) if args.command == "sweep" else {}
     for key, values in grid.items():
         for value in values:
             resolve(spec, {**overrides, key: value})
     return overrides
+
+
+def _check_ensemble(args: argparse.Namespace, spec: Any, overrides: dict[str, Any]) -> None:
+    """`kdl bag` / `kdl boost`: the member count, the task and the validation checked before
+    TensorFlow loads."""
+    from kdl import tasks
+    from kdl.spec import combining_tasks, resolve
+
+    if args.n < 2 and args.command == "bag":
+        raise KdlError(f"bagging needs --n 2 or more; got {args.n}.")
+    if args.n < 1:
+        raise KdlError(f"boosting needs --n 1 or more; got {args.n}.")
+    if tasks.of(spec).combines is None:
+        raise KdlError(f"{args.name} is a {spec.task} pipeline, whose models' outputs kdl cannot "
+                       f"combine yet; bagging and boosting take pipelines of the tasks "
+                       f"{', '.join(combining_tasks())}.")
+    if args.command == "bag" and "validation" in overrides:
+        raise KdlError("bagging validates out of bag, so --validation does not apply.")
+    if args.command == "boost":
+        from kdl.boosting import check_boostable
+
+        check_boostable(resolve(spec, overrides)[0])
+
+
+def _print_run(result: Any) -> None:
+    """A finished run's summary and where its files went."""
+    print(result.report.summary())
+    print(f"report: {result.run_dir / 'report.html'}")
+    print(f"report: {result.run_dir / 'report.md'}")
+    if result.export_path is not None:
+        print(f"export: {result.export_path}")
+    if result.published_path is not None:
+        print(f"serving version: {result.published_path}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -279,20 +328,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             curve = pipelines.learning_curve(args.name, sizes=args.sizes, **_overrides(args))
             print(curve.table.drop(columns=["run_dir"]).to_string(index=False))
             print(f"plot: {curve.sweep_dir / 'loss_vs_samples.png'}")
+        elif args.command in ENSEMBLE_COMMANDS:
+            from kdl import ensemble
+
+            result = (ensemble.bagging(args.name, args.n, **_overrides(args))
+                      if args.command == "bag" else
+                      ensemble.boosting(args.name, args.n, args.shrinkage, **_overrides(args)))
+            _print_run(result)
         else:
             from kdl import runner
             from kdl.study import Study, run_study
 
             entry = pipelines.get(args.name)
-            result = (run_study(entry, **_overrides(args)) if isinstance(entry, Study)
-                      else runner.run(entry, **_overrides(args)))
-            print(result.report.summary())
-            print(f"report: {result.run_dir / 'report.html'}")
-            print(f"report: {result.run_dir / 'report.md'}")
-            if result.export_path is not None:
-                print(f"export: {result.export_path}")
-            if result.published_path is not None:
-                print(f"serving version: {result.published_path}")
+            _print_run(run_study(entry, **_overrides(args)) if isinstance(entry, Study)
+                       else runner.run(entry, **_overrides(args)))
     except KdlError as err:
         print(f"kdl: error: {err}", file=sys.stderr)
         return 2

@@ -1,7 +1,11 @@
-"""Ensembles from the lecture: simple and weighted averages, majority vote, and stacking — a
-meta-model trained on the out-of-fold (OOF) predictions of several pipelines' CV runs.
+"""Ensembles from the lecture: simple and weighted averages, majority vote, stacking — a
+meta-model trained on the out-of-fold (OOF) predictions of several pipelines' CV runs — and
+the remedies for over- and underfitting as one call: bagging and boosting of any
+classification or regression pipeline, each a run with its report and one SavedModel.
 
 Usage:
+    bag = bagging("mnist_mlp", n=5, subset=2000)     # runs/mnist_mlp_bag/<time>/
+    boost = boosting("tabular_regressor", n=5, data=df, target="y")
     a = pipelines.run("mnist_mlp", validation="stratified_kfold:5")
     b = pipelines.run("mnist_convnet", validation="stratified_kfold:5")
     probabilities = average([predict_test(a), predict_test(b)], weights=[1, 2])
@@ -11,6 +15,7 @@ Usage:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +30,13 @@ from sklearn.preprocessing import StandardScaler
 
 from kdl import data as kdl_data
 from kdl import tasks
+from kdl.boosting import Boosting, check_boostable
 from kdl.errors import ConfigError
 from kdl.export import KERAS_NAME, load_keras_file, verify_export
 from kdl.report import Report
 from kdl.runner import OOF_NAME, Fold, RunResult
-from kdl.spec import RunOptions, from_dict
+from kdl.runner import run as run_spec
+from kdl.spec import PipelineSpec, RunOptions, combining_tasks, from_dict, resolve
 
 
 def average(predictions: Sequence[np.ndarray],
@@ -211,3 +218,63 @@ def combine(run_dirs: Sequence[str | Path], method: str = "stack",
     votes = majority_vote(predictions)
     one_hot = np.eye(predictions[0].shape[1])[votes]
     return {"test": task.evaluate(reference.y_test, one_hot)}
+
+
+def _spec_of(pipeline: str | PipelineSpec) -> PipelineSpec:
+    """A registered pipeline's spec by name, or the spec given."""
+    if isinstance(pipeline, PipelineSpec):
+        return pipeline
+    import pipelines  # the registry of named pipelines
+
+    return pipelines.get_spec(pipeline, "bagging or boosting")
+
+
+def _check_members(n: Any, what: str) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ConfigError(f"{what} needs n >= 2 models; got n={n!r}.")
+
+
+def bagging(pipeline: str | PipelineSpec, n: int = 5, **overrides: Any) -> RunResult:
+    """Bootstrap aggregating: n models of the pipeline, each trained on a bootstrap resample
+    of the training part (n samples drawn with replacement), averaged. Each model is validated
+    on the samples it never drew (out of bag); a sample's out-of-bag prediction is the mean of
+    the models that never drew it, which gives the bag's validation estimate without a
+    separate fold. One run (`runs/<pipeline>_bag/<time>/`) with the shared report; its export
+    is one SavedModel whose `serve` averages the members.
+
+    Usage: bagging("mnist_mlp", n=5, subset=2000).metrics["accuracy"]
+    """
+    spec = _spec_of(pipeline)
+    _check_members(n, "bagging")
+    for key in ("validation", "final_model"):
+        if key in overrides:
+            raise ConfigError(f"bagging validates each member on its out-of-bag samples and "
+                              f"averages them, so {key}= does not apply; leave it out.")
+    if tasks.of(spec).combines is None:
+        raise ConfigError(f"bagging averages its members' outputs, which task {spec.task!r} "
+                          f"cannot do yet; tasks that can: {', '.join(combining_tasks())}.")
+    bagged = dataclasses.replace(spec, name=f"{spec.name}_bag", validation=f"bootstrap:{n}",
+                                 final_model="average")
+    return run_spec(bagged, **overrides)
+
+
+def boosting(pipeline: str | PipelineSpec, n: int = 5, shrinkage: float | None = None,
+             **overrides: Any) -> RunResult:
+    """Boosting: n stages of the pipeline's model, each trained on what the stages before it
+    got wrong — the residuals for regression (shrinkage 0.5 by default), re-weighted samples
+    in the manner of AdaBoost's SAMME for classification (see kdl.boosting) — on the training
+    part of the pipeline's one validation split, validated on its held-out part after every
+    stage. One run (`runs/<pipeline>_boost/<time>/`) with the shared report and a table of
+    the stages; its export is one SavedModel whose `serve` gives the combined prediction.
+
+    Usage: boosting("tabular_regressor", n=5, data=df, target="y").metrics["rmse"]
+    """
+    spec = _spec_of(pipeline)
+    if "resume" in overrides:
+        raise ConfigError("a boosted run cannot resume: its stages depend on each other; run "
+                          "it again.")
+    trainer = Boosting(n, shrinkage)
+    check_boostable(resolve(spec, {k: v for k, v in overrides.items()
+                                   if k != "verbose"})[0])
+    boosted = dataclasses.replace(spec, name=f"{spec.name}_boost")
+    return run_spec(boosted, trainer=trainer, **overrides)

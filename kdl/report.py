@@ -20,8 +20,9 @@ from kdl.metrics import greater_is_better, scalar_metrics
 
 # Schema 2 added `folds` (per-fold sizes, metrics, history), `aggregate` (mean, std, values of
 # each validation metric across folds) and `satisficing` (metric, comparison, threshold, value,
-# passed); version-1 files still load.
-SCHEMA_VERSION = 2
+# passed); schema 3 added `diagnosis` (over- or underfitting, kdl.diagnosis); older files
+# still load.
+SCHEMA_VERSION = 3
 # The comparisons a satisficing threshold may use (specs are validated against these keys).
 COMPARISONS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 JSON_NAME = "report.json"
@@ -54,6 +55,7 @@ class Report:
     extras: dict[str, dict[str, Any]] = field(default_factory=dict)
     export_path: str | None = None
     publication: dict[str, Any] = field(default_factory=dict)
+    diagnosis: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -87,7 +89,10 @@ class Report:
                          f"{verdict} ({check['value']:.4g})")
         if self.validation.get("final_model_training"):
             lines.append(f"  training         {self.validation['final_model_training']}")
-        if len(self.folds) > 1 and self.aggregate:
+        if self.diagnosis:
+            lines.append(f"  diagnosis        {diagnosis_line(self.diagnosis)}")
+            lines += [f"    try: {r['cli']}" for r in self.diagnosis.get("remedies", [])[:3]]
+        if self._validated_units() > 1 and self.aggregate:
             lines.append(f"  validation over {len(self.folds)} folds (mean ± std):")
             for name, values in self.aggregate.items():
                 lines.append(f"    {name:<18} {values['mean']:.4f} ± {values['std']:.4f}")
@@ -143,6 +148,17 @@ class Report:
                              f"{value:,}" if counted else str(value)])
         return rows
 
+    def _diagnosis_said(self) -> tuple[str, str]:
+        """The diagnosis's verdict and its reasons as one sentence each."""
+        reasons = "; ".join(self.diagnosis.get("reasons") or [])
+        return str(self.diagnosis.get("verdict")), (reasons[:1].upper() + reasons[1:] + "."
+                                                     if reasons else "")
+
+    def _validated_units(self) -> int:
+        """How many trained units have validation metrics of their own (boosting's stages
+        share one: the combined model's, after the last stage)."""
+        return sum(1 for fold in self.folds if fold.get("metrics"))
+
     def training_ends(self) -> list[list[str]]:
         """Per trained unit: epochs run, the epoch early stopping kept, how training ended."""
         rows = []
@@ -177,12 +193,18 @@ class Report:
         out.append(("Out-of-fold metrics" if self.out_of_fold else "Test metrics",
                     ["metric", "value"],
                     [[k, f"{v:.4f}"] for k, v in scalar_metrics(self.test_metrics).items()]))
+        if self.diagnosis.get("units"):
+            out.append(self.diagnosis_table())
+        if self.diagnosis.get("remedies"):
+            out.append(("Remedies to try", ["remedy", "command line", "Python"],
+                        [[r["remedy"], r["cli"], r["python"]]
+                         for r in self.diagnosis["remedies"]]))
         if self.config.get("spec") or self.config.get("seed") is not None:
             out.append(("Configuration", ["setting", "value"], self.configuration()))
         if any(f.get("phase_epochs") for f in self.folds):
             out.append(("Training", ["unit", "epochs run", "epoch kept (early stopping)",
                                      "how it ended"], self.training_ends()))
-        if self.aggregate and len(self.folds) > 1:
+        if self.aggregate and self._validated_units() > 1:
             names = list(self.aggregate)
             rows = [[str(f["fold"] + 1), str(f["n_fit"]), str(f["n_validation"])]
                     + [_fmt(f["metrics"].get(n)) for n in names] for f in self.folds]
@@ -191,7 +213,7 @@ class Report:
                 for n in names])
             out.append(("Validation per fold", ["fold", "n_fit", "n_validation", *names], rows))
         elif self.aggregate:
-            fold = self.folds[0] if self.folds else {}
+            fold = next((f for f in self.folds if f.get("metrics")), {})
             out.append((f"Validation ({fold.get('n_validation', '?')} held-out samples, one "
                         "split)", ["metric", "value"],
                         [[n, _fmt(v["mean"])] for n, v in self.aggregate.items()]))
@@ -216,6 +238,23 @@ class Report:
                     [[k, str(v)] for k, v in self.environment.items()]))
         return out
 
+    def diagnosis_table(self) -> tuple[str, list[str], list[list[str]]]:
+        """The diagnosis as a section: its verdict in the heading, one row per trained unit
+        (training and validation error at the kept epoch, their gap, the curve's trend)."""
+        found = self.diagnosis
+        said = ("{:.2%}" if found.get("rate") else "{:.4g}").format
+
+        def cell(value: Any) -> str:
+            return "-" if value is None else said(value)
+
+        heading = (f"Diagnosis per trained unit (error = {found['error']}; reference: "
+                   f"{found.get('reference')})")
+        rows = [[unit, str(row["epoch"]), cell(row["train_error"]),
+                 cell(row["validation_error"]), cell(row["gap"]), row["trend"], row["verdict"]]
+                for unit, row in found["units"].items()]
+        return heading, ["unit", "epoch kept", "training error", "validation error", "gap",
+                         "validation trend", "verdict"], rows
+
     def _texts(self) -> list[tuple[str, dict[str, str]]]:
         """The extra sections made of texts (e.g. generated samples), warnings apart."""
         return [(title, rows) for title, rows in self.extras.items()
@@ -233,6 +272,9 @@ class Report:
         """report.md: the tables, then the plots."""
         out = [f"# {self.pipeline}", "", f"**{self._headline()}**", ""]
         out += [line for text in self.warnings() for line in (f"> **Warning:** {text}", "")]
+        if self.diagnosis:
+            verdict, reasons = self._diagnosis_said()
+            out += [f"**Diagnosis: {verdict}.** {reasons}", ""]
         for heading, columns, rows in self.sections():
             out += [f"## {heading}", "", "| " + " | ".join(columns) + " |",
                     "|" + "---|" * len(columns)]
@@ -257,6 +299,10 @@ class Report:
         body = [f"<h1>{escape(self.pipeline)}</h1>", f"<p><b>{escape(self._headline())}</b></p>"]
         body += [f"<p style='background:#fff3cd;padding:6px 10px'><b>Warning:</b> "
                  f"{escape(text)}</p>" for text in self.warnings()]
+        if self.diagnosis:
+            verdict, reasons = self._diagnosis_said()
+            body.append(f"<p style='background:#e8f0fe;padding:6px 10px'><b>Diagnosis: "
+                        f"{escape(verdict)}.</b> {escape(reasons)}</p>")
         for heading, columns, rows in self.sections():
             head = "".join(f"<th>{escape(c)}</th>" for c in columns)
             cells = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
@@ -295,6 +341,12 @@ class Report:
         report = cls(**payload)
         report._run_dir = Path(run_dir)
         return report
+
+
+def diagnosis_line(found: dict[str, Any]) -> str:
+    """A diagnosis's verdict and first reason in one line."""
+    reasons = found.get("reasons") or []
+    return f"{found.get('verdict')}" + (f": {reasons[0]}" if reasons else "")
 
 
 def check_thresholds(rules: dict[str, tuple[str, float]],

@@ -27,19 +27,32 @@ import keras
 import numpy as np
 
 from kdl import data as kdl_data
-from kdl import export, plots, progress, publishing, resume, structure, tasks, training, validation
+from kdl import (
+    diagnosis,
+    export,
+    plots,
+    progress,
+    publishing,
+    resume,
+    structure,
+    tasks,
+    training,
+    validation,
+)
 from kdl.build import build_model
 from kdl.checkpoint import CHECKPOINTS, UnitCheckpoint, discard, outputs_of
 from kdl.data import Dataset
 from kdl.errors import ConfigError, KdlError, UnknownNameError, unknown_name
 from kdl.folders import new_stamped_dir
-from kdl.metrics import aggregate, greater_is_better
+from kdl.metrics import aggregate, greater_is_better, scalar_metrics
+from kdl.models import combined
 from kdl.models.flops import multiply_adds
 from kdl.report import OUT_OF_FOLD, Report, check_thresholds
 from kdl.spec import PipelineSpec, RunOptions, as_dict, resolve
 from kdl.tasks import FitPart
 
 OOF_NAME = "oof_predictions.npz"
+COMBINED_TITLE = "Validation of the combined model"
 MODEL_NAME = "model.keras"
 EXPORT_NAME = "export"  # the run's own SavedModel folder, inside its run folder
 
@@ -163,16 +176,23 @@ class CrossValidation:
     x: Any = None
     y: Any = None
     final_stops: list[str] = dataclasses.field(default_factory=list)
+    unit: str = "fold"  # what one trained unit is called: fold, member, stage
+    extras: dict[str, Any] = dataclasses.field(default_factory=dict)  # report sections
 
 
 def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: Any,
           fit_idx: np.ndarray, val_idx: np.ndarray, seed: int, distribution: Any,
-          checkpoint: UnitCheckpoint | None = None) -> tuple[keras.Model, training.Fitted]:
+          checkpoint: UnitCheckpoint | None = None,
+          sample_weight: np.ndarray | None = None) -> tuple[keras.Model, training.Fitted]:
     """Seed, build a fresh model under the `distribution` strategy and train it through the
-    spec's phases on `fit_idx`; `val_idx` (may be empty) serves for validation curves and
-    early stopping only. With a `checkpoint`, training continues from its last epoch."""
+    spec's phases on `fit_idx` (repeats allowed: a bootstrap sample), each sample's loss
+    weighted by `sample_weight` (one per training sample) when given; `val_idx` (may be empty)
+    serves for validation curves and early stopping only. With a `checkpoint`, training
+    continues from its last epoch."""
     training.set_seed(seed)
     x_fit, y_fit = structure.take(x, fit_idx), structure.take(y, fit_idx)
+    data = (x_fit, y_fit) if sample_weight is None else (
+        x_fit, y_fit, np.asarray(sample_weight, np.float32)[fit_idx])
     held_out = (structure.take(x, val_idx), structure.take(y, val_idx)) if len(val_idx) else None
     task = tasks.of(spec).bind(dataset)
     with distribution.scope():
@@ -187,7 +207,7 @@ def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: 
             training.build_optimizers(model, optimizers)
         return optimizers
 
-    fitted = training.fit_phases(model, compile_phase, (x_fit, y_fit), held_out, spec.training,
+    fitted = training.fit_phases(model, compile_phase, data, held_out, spec.training,
                                  task.monitor, seed, options.verbose, options.callbacks,
                                  checkpoint, task.divergence_factor)
     return model, fitted
@@ -310,6 +330,9 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
     distribution = training.make_strategy(options.strategy)  # one for every fold and the refit
     folds: list[Fold] = []
     oof: Any = None
+    overlapping = getattr(strategy, "overlapping", False)  # bootstrap: means of several models
+    counts = np.zeros(structure.length(x))
+    members: list[Any] = []  # every fold's model, for final_model="average"
     best_model, best_scores, best_history, best_fit = None, None, {}, np.arange(0)
     best_stops: list[str] = []
     for index, (fit_idx, val_idx) in enumerate(splits):
@@ -322,14 +345,25 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
         if predictions is not None:
             if oof is None:
                 oof = structure.empty_like(predictions, structure.length(x))
-            structure.assign(oof, val_idx, predictions)
+                if overlapping:
+                    oof = structure.map_arrays(np.zeros_like, oof)
+            if overlapping:
+                structure.add_into(oof, val_idx, predictions)
+                counts[val_idx] += 1
+            else:
+                structure.assign(oof, val_idx, predictions)
         folds.append(fold)
+        if spec.final_model == "average":
+            members.append(model)
         keeps_first = len(splits) == 1 or not getattr(strategy, "refits", True)
         if (keeps_first and index == 0) or (
                 not keeps_first and spec.final_model == "best_fold"
                 and _better(fold.metrics, best_scores, spec.optimizing_metric)):
             best_model, best_scores, best_history = model, fold.metrics, fold.history
             best_fit, best_stops = fit_idx, fold.stops
+    if overlapping and oof is not None:
+        oof = structure.divided(oof, counts)
+    extras: dict[str, Any] = {}
     if len(splits) == 1:
         final = "the only split's model"
     elif not getattr(strategy, "refits", True):
@@ -337,6 +371,16 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
                  "training data)")
     elif spec.final_model == "best_fold":
         final = f"best fold by validation {spec.optimizing_metric}"
+    elif spec.final_model == "average":
+        n = len(members)
+        best_model = combined.weighted_sum([m if isinstance(m, keras.Model) else m()
+                                            for m in members], [1.0 / n] * n, spec.name)
+        unit = getattr(strategy, "unit", "fold")
+        best_history, best_stops = {}, [f"no training of its own: the {n} {unit} models above, "
+                                        "averaged"]
+        best_fit = np.unique(np.concatenate([f.fit_idx for f in folds]))
+        final = f"the average of the {n} {unit} models"
+        extras = _combined_estimate(task, y, oof, folds, unit)
     else:
         refit_spec, epochs = _refit_spec(spec, folds)
         everything = np.arange(structure.length(x))
@@ -353,7 +397,30 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
     if not isinstance(best_model, keras.Model):
         best_model = best_model()
     return CrossValidation(strategy.describe(), folds, oof, best_model, best_history, final,
-                           type(distribution).__name__, best_fit, x, y, best_stops)
+                           type(distribution).__name__, best_fit, x, y, best_stops,
+                           getattr(strategy, "unit", "fold"), extras)
+
+
+def _combined_estimate(task: Any, y: Any, oof: Any, folds: list[Fold], unit: str
+                       ) -> dict[str, Any]:
+    """The combined model's validation estimate from the out-of-fold predictions (out of bag
+    for bootstrap members: each sample predicted by the mean of the models that never drew
+    it), beside the mean of the single models' validation figures."""
+    if oof is None:
+        return {}
+    first = structure.leaves(oof)[0]
+    validated = np.flatnonzero(~np.isnan(first.reshape(len(first), -1)).any(1))
+    if not len(validated):
+        return {}
+    scores = scalar_metrics(task.evaluate(structure.take(y, validated),
+                                          structure.take(oof, validated)))
+    single = aggregate([f.metrics for f in folds if f.metrics])
+    part = "out of bag" if unit == "member" else "out of fold"
+    rows = {f"combined model, {part} ({len(validated):,} samples)":
+            {k: round(float(v), 4) for k, v in scores.items()},
+            f"one {unit} (mean over {len(folds)})":
+            {k: round(float(single[k]["mean"]), 4) for k in scores if k in single}}
+    return {COMBINED_TITLE: rows}
 
 
 def export_run(spec: PipelineSpec, dataset: Dataset, model: keras.Model, report: Report,
@@ -465,9 +532,12 @@ def _out_of_fold(task: Any, dataset: Dataset, cv: CrossValidation,
     return evaluated, cv.oof_predictions, scores, cv.x
 
 
-def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
+def run(spec: PipelineSpec, trainer: Any = None, **overrides: Any) -> RunResult:
     """Run one pipeline spec end to end with `overrides`; see PipelineSpec and RunOptions.
-    `resume=RUN_DIR` continues an interrupted run from its last finished epoch.
+    `resume=RUN_DIR` continues an interrupted run from its last finished epoch. `trainer`
+    trains the units (default `cross_validate`: one model per split of the validation
+    strategy); another, e.g. boosting's stages, takes the same arguments and returns a
+    CrossValidation, and everything after training is the same.
 
     Usage: run(spec, epochs=1, subset=1000, export=False, verbose=0)
     """
@@ -485,7 +555,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     data_seconds = time.perf_counter() - started
     run_dir = _start(spec, options, overrides, dataset)
     try:
-        cv = cross_validate(spec, options, dataset, run_dir)
+        cv = (trainer or cross_validate)(spec, options, dataset, run_dir)
     except KdlError:
         if not options.resume:
             _discard(run_dir, options.runs_dir)
@@ -518,7 +588,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
     evaluate_seconds = time.perf_counter() - evaluate_start
 
     histories = [fold.history for fold in cv.folds]
-    labels = [f"fold {fold.index + 1}" for fold in cv.folds]
+    labels = [f"{cv.unit} {fold.index + 1}" for fold in cv.folds]
     if cv.final_model.startswith("refit"):
         histories.append(cv.final_history)
         labels.append("refit")
@@ -528,7 +598,7 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         histories, run_dir / "learning_curves.png", labels, phase_epochs).name}
     plot_files.update(task.plots(evaluated.y_test, predictions, scores, evaluated, run_dir,
                                  model=model))
-    extras = task.extras(model, evaluated, cv.final_fit_idx, scores=scores)
+    extras = {**task.extras(model, evaluated, cv.final_fit_idx, scores=scores), **cv.extras}
     size = {"parameters": model.count_params(), "multiply_adds": multiply_adds(model)}
     if cv.oof_predictions is not None:
         first = structure.leaves(cv.oof_predictions)[0]
@@ -566,6 +636,9 @@ def run(spec: PipelineSpec, **overrides: Any) -> RunResult:
         environment=export.environment(),
         plots=plot_files,
         extras=extras,
+        diagnosis=diagnosis.diagnose([fold.describe() for fold in cv.folds], spec,
+                                     options.subset, structure.length(dataset.x_train),
+                                     labels[:len(cv.folds)] if len(cv.folds) > 1 else None),
     )
     _save_model(model, run_dir)
     report.write(run_dir)  # the report exists before any export can point to it

@@ -24,7 +24,7 @@ from kdl.models.params import check_parameters
 from kdl.report import COMPARISONS
 
 PREPROCESSING = ("standardize", "rescale", "none")
-FINAL_MODELS = ("refit", "best_fold")
+FINAL_MODELS = ("refit", "best_fold", "average")
 RUN_FIGURES = ("latency_ms", "fit_seconds", "parameters", "multiply_adds")
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 
@@ -137,9 +137,15 @@ class PipelineSpec:
     satisficing: Mapping[str, tuple[str, float]] = field(default_factory=dict)
     expected: str = ""
     base_model: str | None = None
+    reference: tuple[float, str] | None = None  # (optimizing metric's value, its source)
 
     def __post_init__(self) -> None:
         models.get(self.model)
+        if self.reference is not None and not (
+                isinstance(self.reference, (tuple, list)) and len(self.reference) == 2
+                and _is_number(self.reference[0]) and isinstance(self.reference[1], str)):
+            raise ConfigError(f"reference must be (value of {self.optimizing_metric}, where it "
+                              f"comes from), e.g. (0.924, 'course'); got {self.reference!r}.")
         task = tasks.of(self)
         _check_model_fits_task(self.model, self.task, task)
         if self.optimizing_metric not in task.metric_names:
@@ -158,6 +164,10 @@ class PipelineSpec:
                                   f"comparison in {', '.join(COMPARISONS)}; got {rule!r}.")
         if self.final_model not in FINAL_MODELS:
             raise unknown_name("final_model", self.final_model, FINAL_MODELS)
+        if self.final_model == "average" and task.combines is None:
+            raise ConfigError(f"final_model='average' averages the fold models' outputs, which "
+                              f"task {self.task!r} cannot combine; tasks that can: "
+                              f"{', '.join(combining_tasks())}.")
         _check_model_params(self.model, dict(self.model_params))
         if self.data_kind not in kdl_data.KINDS:
             raise unknown_name("data kind", self.data_kind, kdl_data.KINDS)
@@ -195,7 +205,7 @@ class RunOptions:
 
 
 SPEC_KEYS = ("model", "validation", "final_model", "preprocessing", "optimizing_metric",
-             "satisficing", "data_kind", "base_model")
+             "satisficing", "data_kind", "base_model", "reference")
 TRAINING_KEYS = tuple(f.name for f in dataclasses.fields(Training))
 OPTION_KEYS = tuple(f.name for f in dataclasses.fields(RunOptions))
 POSITIVE_INTS = ("epochs", "batch_size", "subset")
@@ -210,6 +220,11 @@ def _check_training(spec: PipelineSpec, task: Any) -> None:
     if unknown:
         raise unknown_name(f"optimizer role of task {spec.task!r}", unknown[0],
                            task.optimizer_roles)
+
+
+def combining_tasks() -> list[str]:
+    """The tasks whose models' outputs can be averaged or summed (bagging, boosting)."""
+    return [name for name, task in tasks.TASKS.items() if task.combines is not None]
 
 
 def _check_model_params(model: str, params: dict[str, Any]) -> None:

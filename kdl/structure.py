@@ -92,6 +92,22 @@ def assign(target: Structure, index: np.ndarray, values: Structure) -> None:
         into[index] = part
 
 
+def add_into(target: Structure, index: np.ndarray, values: Structure) -> None:
+    """target[index] += values, array by array (for means over overlapping validation parts).
+    """
+    for into, part in zip(leaves(target), leaves(values)):
+        into[index] += part
+
+
+def divided(x: Structure, counts: np.ndarray) -> Structure:
+    """Every array of `x` divided row by row by `counts`; NaN rows where a count is 0."""
+    def one(leaf: np.ndarray) -> np.ndarray:
+        shape = (len(counts),) + (1,) * (np.ndim(leaf) - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (leaf / counts.reshape(shape)).astype(np.float32)
+    return map_arrays(one, x)
+
+
 def named_arrays(x: Structure, prefix: str) -> dict[str, np.ndarray]:
     """Flat {name: array} for np.savez: `prefix` for one array, `prefix/key` for a dict."""
     if not is_structured(x):

@@ -153,9 +153,10 @@ def make_strategy(strategy: Any = None):
 
 
 def shuffled_batches(x: Any, y: Any, batch_size: int, seed: int, first_epoch: int,
-                     last_epoch: int):
+                     last_epoch: int, sample_weight: Any = None):
     """A tf.data.Dataset of the batches of epochs first_epoch .. last_epoch - 1, each epoch a
-    permutation of the samples drawn from (seed, epoch) alone (a partial last batch kept).
+    permutation of the samples drawn from (seed, epoch) alone (a partial last batch kept);
+    with `sample_weight`, batches are (x, y, weights) and Keras weights each sample's loss.
 
     Usage: model.fit(shuffled_batches(x, y, 128, 0, 0, 5), epochs=5, steps_per_epoch=...)
     """
@@ -174,7 +175,8 @@ def shuffled_batches(x: Any, y: Any, batch_size: int, seed: int, first_epoch: in
         return batches
 
     indices = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(batches_of_epoch)
-    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
+    data = tf.data.Dataset.from_tensors(arrays).repeat()
 
     def gather(index, arrays):
         return tf.nest.map_structure(lambda a: tf.gather(a, index, axis=0), arrays)
@@ -368,6 +370,7 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
     `divergence_factor` times above their first batch's value. Early stopping (patience in
     epochs, per phase) watches `val_<monitor[0]>` and restores
     the best weights; `config.max_minutes` stops all training once that much time has passed.
+    `data` is (x, y) or (x, y, sample_weight).
     Usage: fit_phases(model, compile_phase, (x, y), (xv, yv), Training(epochs=3))
     """
     saved = checkpoint.load() if checkpoint else None
@@ -413,8 +416,8 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
                     stopping.best_weights if stopping else None)
 
         if done < phase.epochs:
-            model.fit(shuffled_batches(*data, config.batch_size, seed, start + done,
-                                       start + phase.epochs),
+            model.fit(shuffled_batches(data[0], data[1], config.batch_size, seed, start + done,
+                                       start + phase.epochs, *data[2:]),
                       epochs=start + phase.epochs, initial_epoch=start + done,
                       steps_per_epoch=steps, validation_data=held_out if has_validation else None,
                       validation_batch_size=config.batch_size, verbose=verbose, shuffle=False,

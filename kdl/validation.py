@@ -229,6 +229,37 @@ class Holdout:
 
 
 @dataclass(frozen=True)
+class Bootstrap:
+    """`draws` bootstrap resamples of the training part: split d trains on n samples drawn
+    with replacement (seeded by (seed, d)) and validates on those it never drew, out of bag
+    (about 37% of them). The out-of-bag parts overlap, so a sample's out-of-fold prediction is
+    the mean over the models that did not train on it (`overlapping`)."""
+
+    draws: int = 5
+    seed: int = 0
+    name: str = "bootstrap"
+    needs_groups: bool = False
+    stratified: bool = False
+    time_ordered: bool = False
+    overlapping: bool = True
+    unit: str = "member"
+
+    def get_n_splits(self, x=None, y=None, groups=None) -> int:
+        return self.draws
+
+    def split(self, x, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n = structure.length(x)
+        if n < 2:
+            raise ConfigError("bootstrap validation needs at least 2 training samples.")
+        for draw in range(self.draws):
+            fit = np.sort(np.random.default_rng([self.seed, draw]).integers(0, n, n))
+            yield fit, np.setdiff1d(np.arange(n), fit)
+
+    def describe(self) -> str:
+        return f"bootstrap:{self.draws}"
+
+
+@dataclass(frozen=True)
 class LabelledSubset:
     """`draws` class-balanced draws of `labels` labelled training samples (labels / classes
     of each class; a remainder goes one each to classes chosen at random), each split being
@@ -429,16 +460,17 @@ FORMS = ("a fraction such as 0.1", "holdout:0.1", "shuffle_split:5[:0.2]",
          "stratified_shuffle_split:5[:0.2]", "kfold:5", "stratified_kfold:5", "group_kfold:5",
          "stratified_group_kfold:5", "leave_one_out", "leave_p_out:2", "leave_one_group_out",
          "sliding_window:5[:train[:test[:gap]]]", "anchored_window:5[:train[:test[:gap]]]",
-         "labelled_subset:100x5", "predefined", "none")
+         "labelled_subset:100x5", "bootstrap:5", "predefined", "none")
 
 
 def parse(value: object, seed: int = 0) -> (Strategy | Holdout | NoValidation | Predefined
-                                            | LabelledSubset):
+                                            | LabelledSubset | Bootstrap):
     """A strategy from a number, a short string, or a strategy object (returned as is).
 
     Usage: parse("group_kfold:5"), parse(0.2, seed=3), parse(sklearn.model_selection.KFold(3))
     """
-    if isinstance(value, (Strategy, Holdout, NoValidation, Predefined, LabelledSubset)):
+    if isinstance(value, (Strategy, Holdout, NoValidation, Predefined, LabelledSubset,
+                          Bootstrap)):
         return value
     if hasattr(value, "split") and hasattr(value, "get_n_splits"):
         name = type(value).__name__
@@ -455,6 +487,8 @@ def parse(value: object, seed: int = 0) -> (Strategy | Holdout | NoValidation | 
             return Predefined()
         if kind == "labelled_subset":
             return _labelled_subset(args, seed)
+        if kind == "bootstrap":
+            return Bootstrap(_count(args[0] if args else "", 5, "bootstrap draws"), seed=seed)
         if kind == "holdout":
             fraction = _size(args[0] if args else "", 0.1, "the holdout fraction")
             if not isinstance(fraction, float):

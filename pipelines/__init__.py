@@ -9,6 +9,8 @@ Usage:
     pipelines.sweep("mnist_mlp", dropout=[0.1, 0.3, 0.6, 0.9])   # one comparison report
     pipelines.learning_curve("mnist_mlp", sizes=[100, 1000, 10000])
     pipelines.run("cifar10_transfer", seeds=[0, 1, 2])   # a study: several runs, one report
+    pipelines.bagging("mnist_mlp", n=5, subset=2000)      # 5 bootstrap models, averaged
+    pipelines.boosting("tabular_regressor", n=5, data=df, target="y")
 """
 
 from __future__ import annotations
@@ -108,6 +110,36 @@ def learning_curve(pipeline: str | PipelineSpec, sizes: Sequence[int] = (100, 10
     return kdl_sweep.learning_curve(spec, sizes, **overrides)
 
 
+def bagging(pipeline: str | PipelineSpec, n: int = 5, **overrides: Any) -> runner.RunResult:
+    """n models of the pipeline on bootstrap resamples of its training part, averaged, with
+    the out-of-bag validation estimate; one report and one SavedModel (kdl.ensemble.bagging).
+
+    Usage: bagging("mnist_mlp", n=5, subset=2000)
+    """
+    from kdl import ensemble
+
+    result = ensemble.bagging(pipeline, n, **overrides)
+    if overrides.get("verbose", "auto") not in (0, "0", False):
+        print(result.report.summary())
+    return result
+
+
+def boosting(pipeline: str | PipelineSpec, n: int = 5, shrinkage: float | None = None,
+             **overrides: Any) -> runner.RunResult:
+    """n stages of the pipeline's model, each on what the stages before got wrong (residuals
+    for regression, SAMME re-weighting for classification), combined into one model; one
+    report and one SavedModel (kdl.ensemble.boosting).
+
+    Usage: boosting("tabular_regressor", n=5, data=df, target="y")
+    """
+    from kdl import ensemble
+
+    result = ensemble.boosting(pipeline, n, shrinkage, **overrides)
+    if overrides.get("verbose", "auto") not in (0, "0", False):
+        print(result.report.summary())
+    return result
+
+
 def list() -> pd.DataFrame:  # noqa: A001  (the public name the README promises)
     """A table of every pipeline: family, data, model, epochs and expected result."""
     rows = []
@@ -144,10 +176,13 @@ def describe(pipeline: str | PipelineSpec) -> Description:
                                             dataclasses.asdict(spec.training).items()),
              f"  validation:  {spec.validation}",
              f"  expected:    {spec.expected}",
+             *([f"  reference:   {spec.optimizing_metric} {spec.reference[0]:g} "
+                f"({spec.reference[1]}), to judge underfitting against"]
+               if spec.reference else []),
              "  overrides:   " + ", ".join(valid_overrides(spec))]
     return Description("\n".join(lines))
 
 
 __all__ = ["Description", "PipelineSpec", "RunResult", "Study", "StudyResult", "as_dict",
-           "describe", "get",
+           "bagging", "boosting", "describe", "get",
            "learning_curve", "list", "names", "register", "run", "sweep"]

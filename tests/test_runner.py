@@ -20,7 +20,8 @@ def test_mnist_mlp_run_writes_the_report_and_honest_test_metrics(workdir):
     assert {"report.json", "report.md", "learning_curves.png", "confusion_matrix.png"} <= files
     assert result.run_dir.parent == workdir / "runs" / "mnist_mlp"
     payload = json.loads((result.run_dir / "report.json").read_text())
-    assert payload["schema_version"] == 2 and payload["pipeline"] == "mnist_mlp"
+    assert payload["schema_version"] == 3 and payload["pipeline"] == "mnist_mlp"
+    assert payload["diagnosis"]["curve"] == "accuracy" and payload["diagnosis"]["verdict"]
     assert payload["validation"] == {"strategy": "holdout:0.1", "n_splits": 1, "n_fit": 540,
                                      "n_validation": 60, "final_model": "the only split's model",
                                      "final_model_training": "ran its one epoch",

@@ -89,6 +89,7 @@ class Task(Protocol):
     monitor: tuple[str, ...]
     divergence_factor: float | None
     optimizer_roles: tuple[str, ...]
+    combines: str | None  # how several models' outputs make one: "probabilities", "values"
 
     def bind(self, dataset: Dataset) -> Task:
         """This task with what it needs to know of `dataset` (e.g. the scale of its targets)."""
@@ -157,6 +158,11 @@ class TaskBase:
     optimizer_roles: tuple[str, ...] = ("model",)
     data_arguments: tuple[str, ...] = ("num_outputs", "output_activation")
     parameters: ClassVar[tuple[str, ...]] = ()
+    # How the outputs of several models of this task make one (averaged fold models, bagging,
+    # boosting): "probabilities" (class probabilities: weighted mean; boosting re-weights
+    # samples, SAMME), "values" (real values: weighted sum; boosting fits residuals), or None
+    # (not supported: generative models, rankings, structured outputs).
+    combines: ClassVar[str | None] = None
 
     def bind(self, dataset: Dataset) -> Task:
         """Nothing to bind: the task itself."""

@@ -101,6 +101,7 @@ class RatingTask(TopKRanking, RegressionTask):
     default_optimizing_metric: str = "rmse"
     metric_names: tuple[str, ...] = ("rmse", "mae", *metrics.RANKING_NAMES)
     metric_directions: ClassVar[Mapping[str, bool]] = RATING_DIRECTIONS
+    combines: ClassVar[str | None] = None  # its recommend signature reads one model's tables
     data_arguments: tuple[str, ...] = ("num_outputs", "output_activation", "user_ids",
                                        "item_ids", "global_mean", "rating_range")
 

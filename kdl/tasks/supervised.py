@@ -41,6 +41,7 @@ class ClassificationTask(TaskBase):
     metric_names: tuple[str, ...] = metrics.CLASSIFICATION
     metric_directions: ClassVar[Mapping[str, bool]] = CLASSIFICATION_DIRECTIONS
     parameters: ClassVar[tuple[str, ...]] = ("label_smoothing",)
+    combines: ClassVar[str | None] = "probabilities"
     label_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
@@ -126,6 +127,7 @@ class RegressionTask(TaskBase):
     default_optimizing_metric: str = "rmse"
     metric_names: tuple[str, ...] = metrics.REGRESSION
     metric_directions: ClassVar[Mapping[str, bool]] = REGRESSION_DIRECTIONS
+    combines: ClassVar[str | None] = "values"
 
     def builder_args(self, dataset: Dataset, x_fit: Any, y_fit: Any) -> dict[str, Any]:
         """One linear output per target column."""
