@@ -144,7 +144,8 @@ class Boosting:
             strategy.describe(), folds, oof, model, {}, final,
             type(distribution).__name__, fit_idx, x, y,
             stops or [f"no training of its own: the {len(models)} stages above, combined"],
-            unit="stage", extras={STAGES_TITLE: rows})
+            unit="stage", extras={STAGES_TITLE: rows},
+            combined_errors=stage.errors(fit_idx, val_idx))
 
 
 def check_boostable(spec: PipelineSpec) -> None:
@@ -197,6 +198,13 @@ class _RegressionStages:
 
     def ensemble(self, index: np.ndarray) -> np.ndarray:
         return self.current[index].astype(np.float32)
+
+    def errors(self, fit_idx: np.ndarray, val_idx: np.ndarray) -> dict[str, Any]:
+        """The combined model's training and validation RMSE, for the diagnosis."""
+        def rmse(index: np.ndarray) -> float:
+            return float(np.sqrt(np.mean((self.y[index] - self.current[index]) ** 2)))
+        return {"curve": "rmse", "train_error": rmse(fit_idx),
+                "validation_error": rmse(val_idx) if len(val_idx) else None}
 
     def weights(self) -> list[float]:
         return list(self.stage_weights)
@@ -251,6 +259,13 @@ class _SammeStages:
         weights = np.asarray(self.weights())
         return np.tensordot(weights, np.stack([o[index] for o in self.outputs]),
                             axes=1).astype(np.float32)
+
+    def errors(self, fit_idx: np.ndarray, val_idx: np.ndarray) -> dict[str, Any]:
+        """The combined model's training and validation error rates, for the diagnosis."""
+        def error(index: np.ndarray) -> float:
+            return float(np.mean(self.ensemble(index).argmax(1) != self.y[index]))
+        return {"curve": "accuracy", "train_error": error(fit_idx),
+                "validation_error": error(val_idx) if len(val_idx) else None}
 
     def weights(self) -> list[float]:
         total = sum(self.alphas)

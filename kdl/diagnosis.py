@@ -190,10 +190,13 @@ def reference_error(spec: Any, key: str, rate: bool) -> tuple[float | None, str]
 
 
 def diagnose(units: Sequence[Mapping[str, Any]], spec: Any, subset: int | None = None,
-             n_train: int | None = None, labels: Sequence[str] | None = None) -> dict[str, Any]:
+             n_train: int | None = None, labels: Sequence[str] | None = None,
+             combined: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The diagnosis of a run from its trained units (the report's `folds`): per-unit rows, a
     verdict with its reasons in numbers, and the remedies that apply (see the module
-    docstring for the thresholds).
+    docstring for the thresholds). `combined` ({"curve", "train_error", "validation_error"})
+    judges a model combined from units that each fit a different target (boosting's stages)
+    by its own errors instead of the units' mean, where it is on the curve read.
 
     Usage: diagnose(result.report.folds, result.spec, subset=500)["verdict"]
     """
@@ -223,35 +226,47 @@ def diagnose(units: Sequence[Mapping[str, Any]], spec: Any, subset: int | None =
             "no validation curve and no reference error: run with validation (e.g. 0.1) to "
             "compare training and validation error"], remedies=[])
         return found
-    train = found["train_error"] = float(np.mean([r["train_error"] for r in judged_rows]))
-    on_means: list[str] = []
-    if validated:
-        valid = found["validation_error"] = float(np.mean([r["validation_error"]
-                                                           for r in validated]))
-        found["gap"] = float(np.mean([r["gap"] for r in validated]))
-        on_means.append(gap_reason(train, valid, rate) or "")
-    on_means.append(reference_reason(train, ref, rate) or "")
     verdicts = [r["verdict"] for r in judged_rows]
-    overfit = bool(on_means[0] and validated) or (
-        sum(v in (OVERFITTING, BOTH) for v in verdicts) * 2 > len(verdicts))
+    whole = combined if combined and combined.get("curve") == key else None
+    if whole:
+        train = found["train_error"] = float(whole["train_error"])
+        valid = whole.get("validation_error")
+        validated = validated if valid is not None else []
+        if valid is not None:
+            found["validation_error"], found["gap"] = float(valid), float(valid) - train
+        verdicts = []  # the units fit other targets: only the combined model is judged
+        prefix = "the combined model: "
+    else:
+        train = found["train_error"] = float(np.mean([r["train_error"] for r in judged_rows]))
+        if validated:
+            valid = found["validation_error"] = float(np.mean([r["validation_error"]
+                                                               for r in validated]))
+            found["gap"] = float(np.mean([r["gap"] for r in validated]))
+        prefix = f"mean over {len(judged_rows)} units: " if len(judged_rows) > 1 else ""
+    on_means = [gap_reason(train, valid, rate) or "" if validated else "",
+                reference_reason(train, ref, rate) or ""]
+    overfit = bool(on_means[0]) or (
+        sum(v in (OVERFITTING, BOTH) for v in verdicts) * 2 > len(verdicts) > 0)
     underfit = bool(on_means[-1]) or (
-        sum(v in (UNDERFITTING, BOTH) for v in verdicts) * 2 > len(verdicts))
+        sum(v in (UNDERFITTING, BOTH) for v in verdicts) * 2 > len(verdicts) > 0)
     found["verdict"] = BOTH if overfit and underfit else (
         OVERFITTING if overfit else UNDERFITTING if underfit else NEITHER)
-    said = [r for r in judged_rows if r["verdict"] == found["verdict"]] or judged_rows
-    prefix = f"mean over {len(judged_rows)} units: " if len(judged_rows) > 1 else ""
+    said = ([] if whole else [r for r in judged_rows if r["verdict"] == found["verdict"]]
+            or judged_rows)
+    found["judged"] = "the combined model" if whole else (
+        f"the mean of {len(judged_rows)} units" if len(judged_rows) > 1 else "the one unit")
     found["reasons"] = list(dict.fromkeys(
         [prefix + reason for reason in on_means if reason and found["verdict"] != NEITHER]
-        + said[0]["reasons"]))
+        + (said[0]["reasons"] if said else [])))
     if found["verdict"] == NEITHER:
         gap = found.get("gap")
         found["reasons"].append(
-            f"training error {_num(found['train_error'], rate)}"
+            (prefix if whole else "") + f"training error {_num(found['train_error'], rate)}"
             + (f", validation error {_num(found['validation_error'], rate)} (gap "
                f"{_num(gap, rate)})" if gap is not None else "")
             + (f", reference error {_num(ref, rate)}" if ref is not None else
                "; no reference error to judge underfitting against"))
-    if len(judged_rows) > 1:
+    if len(verdicts) > 1:
         found["reasons"].append(f"{sum(v == found['verdict'] for v in verdicts)} of "
                                 f"{len(verdicts)} units say {found['verdict']}")
     falling = any(r["trend"] == "falling" for r in judged_rows)

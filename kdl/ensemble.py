@@ -274,7 +274,6 @@ def boosting(pipeline: str | PipelineSpec, n: int = 5, shrinkage: float | None =
         raise ConfigError("a boosted run cannot resume: its stages depend on each other; run "
                           "it again.")
     trainer = Boosting(n, shrinkage)
-    check_boostable(resolve(spec, {k: v for k, v in overrides.items()
-                                   if k != "verbose"})[0])
+    check_boostable(resolve(spec, overrides)[0])  # before any data is loaded
     boosted = dataclasses.replace(spec, name=f"{spec.name}_boost")
     return run_spec(boosted, trainer=trainer, **overrides)

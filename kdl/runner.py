@@ -178,6 +178,8 @@ class CrossValidation:
     final_stops: list[str] = dataclasses.field(default_factory=list)
     unit: str = "fold"  # what one trained unit is called: fold, member, stage
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)  # report sections
+    # a combined model's own training and validation error, for the diagnosis (boosting)
+    combined_errors: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: Any,
@@ -638,7 +640,8 @@ def run(spec: PipelineSpec, trainer: Any = None, **overrides: Any) -> RunResult:
         extras=extras,
         diagnosis=diagnosis.diagnose([fold.describe() for fold in cv.folds], spec,
                                      options.subset, structure.length(dataset.x_train),
-                                     labels[:len(cv.folds)] if len(cv.folds) > 1 else None),
+                                     labels[:len(cv.folds)] if len(cv.folds) > 1 else None,
+                                     cv.combined_errors or None),
     )
     _save_model(model, run_dir)
     report.write(run_dir)  # the report exists before any export can point to it

@@ -73,6 +73,11 @@ def test_each_regression_stage_fits_the_residuals_of_the_stages_before(boosted):
     assert stages["stage 3"]["validation rmse so far"] == pytest.approx(rmse, abs=1e-3)
     assert boosted.report.aggregate["rmse"]["mean"] == pytest.approx(rmse, abs=1e-3)
     assert boosted.report.validation["final_model"] == "boosted: 3 stages (sum, shrinkage 0.5)"
+    found = boosted.report.diagnosis  # judged on the combined model, not the stages' mean
+    assert found["judged"] == "the combined model" and found["curve"] == "rmse"
+    assert found["train_error"] == pytest.approx(stages["stage 3"]["training rmse so far"],
+                                                 abs=1e-5)
+    assert found["validation_error"] == pytest.approx(rmse, abs=1e-3)
 
 
 def test_the_boosted_export_serves_the_summed_prediction(boosted):

@@ -56,6 +56,22 @@ def test_several_units_are_judged_on_their_mean_errors():
     assert found["reasons"][-1] == "1 of 2 units say overfitting"
 
 
+def test_a_combined_model_is_judged_by_its_own_errors():
+    mlp = pipelines.get("mnist_mlp")
+    flat = [0.90, 0.95, 0.99, 1.00, 1.00, 1.00]
+    stages = [unit(flat, [0.90] * 6), unit(flat, [0.90] * 6)]  # each stage alone overfits
+    found = diagnose(stages, mlp, labels=["stage 1", "stage 2"],
+                     combined={"curve": "accuracy", "train_error": 0.01,
+                               "validation_error": 0.015})
+    assert found["judged"] == "the combined model" and found["verdict"] == NEITHER
+    assert found["gap"] == pytest.approx(0.005)
+    assert found["units"]["stage 1"]["verdict"] == OVERFITTING
+    other_curve = diagnose(stages, mlp, combined={"curve": "loss", "train_error": 0.0,
+                                                  "validation_error": 0.0})
+    assert other_curve["judged"] == "the mean of 2 units"
+    assert other_curve["verdict"] == OVERFITTING
+
+
 def test_errors_are_read_at_the_epoch_early_stopping_kept():
     mlp = pipelines.get("mnist_mlp")
     train = [0.90, 0.95, 0.97, 1.00, 1.00, 1.00]
