@@ -253,11 +253,15 @@ def diagnose(units: Sequence[Mapping[str, Any]], spec: Any, subset: int | None =
         OVERFITTING if overfit else UNDERFITTING if underfit else NEITHER)
     said = ([] if whole else [r for r in judged_rows if r["verdict"] == found["verdict"]]
             or judged_rows)
+    unit = next(iter(rows)).split()[0]  # "fold", "member", "stage" or "training"
     found["judged"] = "the combined model" if whole else (
-        f"the mean of {len(judged_rows)} units" if len(judged_rows) > 1 else "the one unit")
-    found["reasons"] = list(dict.fromkeys(
-        [prefix + reason for reason in on_means if reason and found["verdict"] != NEITHER]
-        + (said[0]["reasons"] if said else [])))
+        f"the mean of its {len(judged_rows)} {unit} models" if len(judged_rows) > 1
+        else "the model")
+    overall = [prefix + reason for reason in on_means if reason and found["verdict"] != NEITHER]
+    kinds = tuple(reason.split(" error")[0] for reason in on_means if reason)  # said above
+    found["reasons"] = list(dict.fromkeys(overall + [
+        reason for reason in (said[0]["reasons"] if said else [])
+        if not (len(judged_rows) > 1 and reason.startswith(kinds))]))
     if found["verdict"] == NEITHER:
         gap = found.get("gap")
         found["reasons"].append(
@@ -315,7 +319,7 @@ def remedies(spec: Any, overfit: bool, underfit: bool, falling: bool = False,
             add("a smaller model", **smaller)
         if not training.early_stopping and spec.validation not in (None, 0, "none"):
             add("early stopping", early_stopping=5)
-        if combines:
+        if combines and spec.final_model != "average":
             found.append({"remedy": "bagging", "cli": f"kdl bag {name} --n 5",
                           "python": f"kdl.ensemble.bagging({name!r}, n=5)"})
     if underfit:

@@ -154,6 +154,12 @@ class Report:
         return str(self.diagnosis.get("verdict")), (reasons[:1].upper() + reasons[1:] + "."
                                                      if reasons else "")
 
+    def _judged(self) -> str:
+        """What the diagnosis judged, when not simply the model: " (the mean of its 5 member
+        models)", " (the combined model)"."""
+        judged = self.diagnosis.get("judged")
+        return f" ({judged})" if judged and judged != "the model" else ""
+
     def _validated_units(self) -> int:
         """How many trained units have validation metrics of their own (boosting's stages
         share one: the combined model's, after the last stage)."""
@@ -274,7 +280,7 @@ class Report:
         out += [line for text in self.warnings() for line in (f"> **Warning:** {text}", "")]
         if self.diagnosis:
             verdict, reasons = self._diagnosis_said()
-            out += [f"**Diagnosis: {verdict}.** {reasons}", ""]
+            out += [f"**Diagnosis{self._judged()}: {verdict}.** {reasons}", ""]
         for heading, columns, rows in self.sections():
             out += [f"## {heading}", "", "| " + " | ".join(columns) + " |",
                     "|" + "---|" * len(columns)]
@@ -301,8 +307,9 @@ class Report:
                  f"{escape(text)}</p>" for text in self.warnings()]
         if self.diagnosis:
             verdict, reasons = self._diagnosis_said()
-            body.append(f"<p style='background:#e8f0fe;padding:6px 10px'><b>Diagnosis: "
-                        f"{escape(verdict)}.</b> {escape(reasons)}</p>")
+            body.append(f"<p style='background:#e8f0fe;padding:6px 10px'><b>Diagnosis"
+                        f"{escape(self._judged())}: {escape(verdict)}.</b> "
+                        f"{escape(reasons)}</p>")
         for heading, columns, rows in self.sections():
             head = "".join(f"<th>{escape(c)}</th>" for c in columns)
             cells = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"

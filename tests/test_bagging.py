@@ -77,7 +77,10 @@ def test_the_bag_and_its_reloaded_export_average_the_members(bag):
     served = np.asarray(loaded.serve(x))
     np.testing.assert_allclose(served, mean, atol=1e-5)
     assert bag.run_dir.parent.name == "mnist_mlp_bag"
-    assert "Validation of the combined model" in (bag.run_dir / "report.md").read_text()
+    markdown = (bag.run_dir / "report.md").read_text()
+    assert "Validation of the combined model" in markdown
+    assert "**Diagnosis (the mean of its 3 member models):" in markdown
+    assert "kdl bag" not in markdown  # a bag is not told to bag
 
 
 def test_bagging_refuses_what_it_cannot_do(workdir):

@@ -68,7 +68,7 @@ def test_a_combined_model_is_judged_by_its_own_errors():
     assert found["units"]["stage 1"]["verdict"] == OVERFITTING
     other_curve = diagnose(stages, mlp, combined={"curve": "loss", "train_error": 0.0,
                                                   "validation_error": 0.0})
-    assert other_curve["judged"] == "the mean of 2 units"
+    assert other_curve["judged"] == "the mean of its 2 fold models"
     assert other_curve["verdict"] == OVERFITTING
 
 
