@@ -191,12 +191,14 @@ def reference_error(spec: Any, key: str, rate: bool) -> tuple[float | None, str]
 
 def diagnose(units: Sequence[Mapping[str, Any]], spec: Any, subset: int | None = None,
              n_train: int | None = None, labels: Sequence[str] | None = None,
-             combined: Mapping[str, Any] | None = None) -> dict[str, Any]:
+             combined: Mapping[str, Any] | None = None,
+             command: tuple[str, str] | None = None) -> dict[str, Any]:
     """The diagnosis of a run from its trained units (the report's `folds`): per-unit rows, a
     verdict with its reasons in numbers, and the remedies that apply (see the module
     docstring for the thresholds). `combined` ({"curve", "train_error", "validation_error"})
     judges a model combined from units that each fit a different target (boosting's stages)
-    by its own errors instead of the units' mean, where it is on the curve read.
+    by its own errors instead of the units' mean, where it is on the curve read. `command`:
+    how the remedies run this again when that is not `kdl run NAME` (see `remedies`).
 
     Usage: diagnose(result.report.folds, result.spec, subset=500)["verdict"]
     """
@@ -274,35 +276,41 @@ def diagnose(units: Sequence[Mapping[str, Any]], spec: Any, subset: int | None =
         found["reasons"].append(f"{sum(v == found['verdict'] for v in verdicts)} of "
                                 f"{len(verdicts)} units say {found['verdict']}")
     falling = any(r["trend"] == "falling" for r in judged_rows)
-    found["remedies"] = remedies(spec, overfit, underfit, falling, subset, n_train)
+    found["remedies"] = remedies(spec, overfit, underfit, falling, subset, n_train, command)
     return found
 
 
 def remedies(spec: Any, overfit: bool, underfit: bool, falling: bool = False,
-             subset: int | None = None, n_train: int | None = None) -> list[dict[str, str]]:
+             subset: int | None = None, n_train: int | None = None,
+             command: tuple[str, str] | None = None) -> list[dict[str, str]]:
     """The lecture's remedies that apply to this pipeline, each with the CLI flags and the
     Python call that try it: for overfitting more data, augmentation, dropout, weight decay,
     a smaller model, early stopping, bagging; for underfitting a bigger model, less
     regularization, more epochs, another architecture, boosting.
 
+    `command` is how this run is run again, for a run that is not `kdl run NAME` (a bag: ("kdl
+    bag mnist_mlp --n 5", "kdl.ensemble.bagging('mnist_mlp', n=5")); such a run is already an
+    ensemble, so bagging and boosting are not offered again.
+
     Usage: remedies(spec, overfit=True, underfit=False)[0]["cli"]
     """
     name = spec.name
+    cli, python = command or (f"kdl run {name}", f"pipelines.run({name!r}")
     params = {**models.parameters(spec.model), **dict(spec.model_params)}
     training = spec.training
-    combines = getattr(tasks.of(spec), "combines", None) is not None
+    combines = getattr(tasks.of(spec), "combines", None) is not None and command is None
     found: list[dict[str, str]] = []
 
     def add(remedy: str, **overrides: Any) -> None:
         flags = " ".join(f"--set {k}={_cli(v)}" for k, v in overrides.items())
         call = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
-        found.append({"remedy": remedy, "cli": f"kdl run {name} {flags}",
-                      "python": f"pipelines.run({name!r}, {call})"})
+        found.append({"remedy": remedy, "cli": f"{cli} {flags}",
+                      "python": f"{python}, {call})"})
 
     if overfit:
         if subset:
             add("more data", subset=subset * 4)
-        elif n_train:
+        elif n_train and command is None:
             sizes = [n_train // d for d in (8, 4, 2, 1)]
             found.append({"remedy": "more data (does it help? the learning curve says)",
                           "cli": f"kdl learning-curve {name} --sizes {' '.join(map(str, sizes))}",
@@ -319,7 +327,7 @@ def remedies(spec: Any, overfit: bool, underfit: bool, falling: bool = False,
             add("a smaller model", **smaller)
         if not training.early_stopping and spec.validation not in (None, 0, "none"):
             add("early stopping", early_stopping=5)
-        if combines and spec.final_model != "average":
+        if combines:
             found.append({"remedy": "bagging", "cli": f"kdl bag {name} --n 5",
                           "python": f"kdl.ensemble.bagging({name!r}, n=5)"})
     if underfit:
@@ -333,9 +341,9 @@ def remedies(spec: Any, overfit: bool, underfit: bool, falling: bool = False,
         if falling:
             add("more epochs", epochs=sum(p.epochs for p in training.plan()) * 2)
         found.append({"remedy": "another architecture",
-                      "cli": f"kdl run {name} --set model=<builder>  (kdl describe {name} and "
-                             "kdl list show the builders and pipelines on this data)",
-                      "python": f"pipelines.run({name!r}, model=...)"})
+                      "cli": f"{cli} --set model=<builder>  (kdl describe and kdl list show "
+                             "the builders and pipelines on this data)",
+                      "python": f"{python}, model=...)"})
         if combines:
             found.append({"remedy": "boosting", "cli": f"kdl boost {name} --n 5",
                           "python": f"kdl.ensemble.boosting({name!r}, n=5)"})

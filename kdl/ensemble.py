@@ -255,7 +255,8 @@ def bagging(pipeline: str | PipelineSpec, n: int = 5, **overrides: Any) -> RunRe
                           f"cannot do yet; tasks that can: {', '.join(combining_tasks())}.")
     bagged = dataclasses.replace(spec, name=f"{spec.name}_bag", validation=f"bootstrap:{n}",
                                  final_model="average")
-    return run_spec(bagged, **overrides)
+    command = (f"kdl bag {spec.name} --n {n}", f"kdl.ensemble.bagging({spec.name!r}, n={n}")
+    return run_spec(bagged, command=command, **overrides)
 
 
 def boosting(pipeline: str | PipelineSpec, n: int = 5, shrinkage: float | None = None,
@@ -276,4 +277,8 @@ def boosting(pipeline: str | PipelineSpec, n: int = 5, shrinkage: float | None =
     trainer = Boosting(n, shrinkage)
     check_boostable(resolve(spec, overrides)[0])  # before any data is loaded
     boosted = dataclasses.replace(spec, name=f"{spec.name}_boost")
-    return run_spec(boosted, trainer=trainer, **overrides)
+    rate = "" if shrinkage is None else f" --shrinkage {shrinkage:g}"
+    command = (f"kdl boost {spec.name} --n {n}{rate}",
+               f"kdl.ensemble.boosting({spec.name!r}, n={n}"
+               + ("" if shrinkage is None else f", shrinkage={shrinkage!r}"))
+    return run_spec(boosted, trainer=trainer, command=command, **overrides)

@@ -534,12 +534,14 @@ def _out_of_fold(task: Any, dataset: Dataset, cv: CrossValidation,
     return evaluated, cv.oof_predictions, scores, cv.x
 
 
-def run(spec: PipelineSpec, trainer: Any = None, **overrides: Any) -> RunResult:
+def run(spec: PipelineSpec, trainer: Any = None, command: tuple[str, str] | None = None,
+        **overrides: Any) -> RunResult:
     """Run one pipeline spec end to end with `overrides`; see PipelineSpec and RunOptions.
     `resume=RUN_DIR` continues an interrupted run from its last finished epoch. `trainer`
     trains the units (default `cross_validate`: one model per split of the validation
     strategy); another, e.g. boosting's stages, takes the same arguments and returns a
-    CrossValidation, and everything after training is the same.
+    CrossValidation, and everything after training is the same. `command` is how the
+    report's remedies run this again when that is not `kdl run NAME` (bagging, boosting).
 
     Usage: run(spec, epochs=1, subset=1000, export=False, verbose=0)
     """
@@ -641,7 +643,7 @@ def run(spec: PipelineSpec, trainer: Any = None, **overrides: Any) -> RunResult:
         diagnosis=diagnosis.diagnose([fold.describe() for fold in cv.folds], spec,
                                      options.subset, structure.length(dataset.x_train),
                                      labels[:len(cv.folds)] if len(cv.folds) > 1 else None,
-                                     cv.combined_errors or None),
+                                     cv.combined_errors or None, command),
     )
     _save_model(model, run_dir)
     report.write(run_dir)  # the report exists before any export can point to it

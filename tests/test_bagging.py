@@ -80,7 +80,9 @@ def test_the_bag_and_its_reloaded_export_average_the_members(bag):
     markdown = (bag.run_dir / "report.md").read_text()
     assert "Validation of the combined model" in markdown
     assert "**Diagnosis (the mean of its 3 member models):" in markdown
-    assert "kdl bag" not in markdown  # a bag is not told to bag
+    for remedy in bag.report.diagnosis["remedies"]:  # run again as the bag it is
+        assert remedy["cli"].startswith("kdl bag mnist_mlp --n 3")
+        assert remedy["python"].startswith("kdl.ensemble.bagging('mnist_mlp', n=3")
 
 
 def test_bagging_refuses_what_it_cannot_do(workdir):

@@ -143,6 +143,17 @@ def test_remedies_are_exact_overrides_that_the_pipeline_accepts():
     assert "bagging" not in autoencoder and "boosting" not in autoencoder
 
 
+def test_remedies_of_a_bag_run_it_again_as_a_bag():
+    command = ("kdl bag mnist_mlp --n 5", "kdl.ensemble.bagging('mnist_mlp', n=5")
+    found = diagnosis.remedies(pipelines.get("mnist_mlp"), True, True, subset=500,
+                               command=command)
+    assert found and all(r["cli"].startswith("kdl bag mnist_mlp --n 5 --set ")
+                         or r["remedy"] == "another architecture" for r in found)
+    assert "kdl bag mnist_mlp --n 5 --set dropout=0.5" in [r["cli"] for r in found]
+    assert "kdl.ensemble.bagging('mnist_mlp', n=5, dropout=0.5)" in [r["python"] for r in found]
+    assert not {"bagging", "boosting"} & {r["remedy"] for r in found}
+
+
 def test_a_run_built_to_overfit_is_said_to_overfit(workdir):
     result = pipelines.run("mnist_mlp", subset=500, validation=0.2, widths=(512, 512),
                            dropout=0.0, input_dropout=0.0, batch_norm=False, epochs=25,
