@@ -135,8 +135,9 @@ class Boosting:
         model = combined.weighted_sum(models, weights, spec.name)
         oof = None
         if len(val_idx):
-            oof = structure.empty_like(stage.ensemble(val_idx), structure.length(x))
-            structure.assign(oof, val_idx, stage.ensemble(val_idx))
+            held_out = stage.ensemble(val_idx)
+            oof = structure.empty_like(held_out, structure.length(x))
+            structure.assign(oof, val_idx, held_out)
         said = "α-weighted mean of probabilities" if task.combines == "probabilities" else (
             f"sum, shrinkage {rate:g}")
         final = f"boosted: {len(models)} stages ({said})"
