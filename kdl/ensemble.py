@@ -36,7 +36,7 @@ from kdl.export import KERAS_NAME, load_keras_file, verify_export
 from kdl.report import Report
 from kdl.runner import OOF_NAME, Fold, RunResult
 from kdl.runner import run as run_spec
-from kdl.spec import PipelineSpec, RunOptions, combining_tasks, from_dict, resolve
+from kdl.spec import PipelineSpec, RunOptions, from_dict, resolve
 
 
 def average(predictions: Sequence[np.ndarray],
@@ -250,9 +250,8 @@ def bagging(pipeline: str | PipelineSpec, n: int = 5, **overrides: Any) -> RunRe
         if key in overrides:
             raise ConfigError(f"bagging validates each member on its out-of-bag samples and "
                               f"averages them, so {key}= does not apply; leave it out.")
-    if tasks.of(spec).combines is None:
-        raise ConfigError(f"bagging averages its members' outputs, which task {spec.task!r} "
-                          f"cannot do yet; tasks that can: {', '.join(combining_tasks())}.")
+    # the spec refuses final_model="average" for a task that cannot combine, naming those
+    # that can
     bagged = dataclasses.replace(spec, name=f"{spec.name}_bag", validation=f"bootstrap:{n}",
                                  final_model="average")
     command = (f"kdl bag {spec.name} --n {n}", f"kdl.ensemble.bagging({spec.name!r}, n={n}")
