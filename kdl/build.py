@@ -41,8 +41,10 @@ def model_inputs(data_kind: str, x: Any) -> Any:
     kind = kdl_data.KINDS[data_kind]
 
     def one(name: str, array: Any, dtype: str | None) -> Any:
-        shape = np.shape(array)[1:]
-        shape = (None,) * len(shape) if kind.variable_length else tuple(int(d) for d in shape)
+        shape = tuple(int(d) for d in np.shape(array)[1:])
+        if kind.variable_length:  # free sizes; a last axis of several (channels) stays fixed
+            shape = (None,) * len(shape) if len(shape) == 1 else (None,) * (len(shape) - 1) + (
+                shape[-1],)
         return keras.Input(shape, dtype=dtype or str(np.asarray(array).dtype), name=name)
 
     if isinstance(x, dict):

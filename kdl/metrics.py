@@ -26,6 +26,8 @@ CLASSIFICATION = ("accuracy", "balanced_accuracy", "precision_macro", "recall_ma
                   "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc_ovr",
                   "log_loss", "top_3_accuracy")
 REGRESSION = ("rmse", "mae", "rmsle", "mape", "r2")
+SEGMENTATION = ("mean_iou", "foreground_iou", "pixel_accuracy", "pixel_error", "mean_dice",
+                "foreground_dice")
 RANKING_K = 10
 RELEVANT_RATING = 4.0
 RANKING_NAMES = tuple(f"{name}@{RANKING_K}" for name in ("precision", "recall", "map", "ndcg"))
@@ -157,6 +159,46 @@ def reconstruction_metrics(target: np.ndarray, reconstruction: np.ndarray) -> di
     reconstruction = np.reshape(np.asarray(reconstruction, np.float64), target.shape)
     return {"reconstruction_mse": float(skm.mean_squared_error(target, reconstruction)),
             "reconstruction_mae": float(skm.mean_absolute_error(target, reconstruction))}
+
+
+def metric_key(class_name: str) -> str:
+    """A class name as part of a metric's name: "T-shirt/top" -> "t_shirt_top"."""
+    return "_".join("".join(c if c.isalnum() else " " for c in class_name.lower()).split())
+
+
+def segmentation_metrics(masks: np.ndarray, predicted: np.ndarray,
+                         class_names: Sequence[str]) -> dict[str, Any]:
+    """Pixel accuracy and error, IoU and Dice per class (`iou_<class>`, `dice_<class>`), their
+    means over the classes present in the truth or the prediction (`mean_iou`, `mean_dice`)
+    and over those but class 0, the background (`foreground_iou`, `foreground_dice`), and the
+    pixel confusion matrix, from scikit-learn's confusion matrix over every pixel.
+
+    Usage: segmentation_metrics(masks, probabilities.argmax(-1), ("cell", "membrane"))
+    """
+    labels = np.arange(len(class_names))
+    matrix = skm.confusion_matrix(np.ravel(masks), np.ravel(predicted), labels=labels)
+    hits = np.diag(matrix).astype(np.float64)
+    false_positives = matrix.sum(axis=0) - hits
+    false_negatives = matrix.sum(axis=1) - hits
+    present = (hits + false_positives + false_negatives) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = np.where(present, hits / (hits + false_positives + false_negatives), np.nan)
+        dice = np.where(present, 2 * hits / (2 * hits + false_positives + false_negatives),
+                        np.nan)
+    accuracy = float(hits.sum() / max(matrix.sum(), 1))
+    scores: dict[str, Any] = {
+        "mean_iou": float(np.nanmean(iou)), "foreground_iou": _mean_or_none(iou[1:]),
+        "pixel_accuracy": accuracy, "pixel_error": 1.0 - accuracy,
+        "mean_dice": float(np.nanmean(dice)), "foreground_dice": _mean_or_none(dice[1:])}
+    for name, class_iou, class_dice in zip(class_names, iou, dice):
+        scores[f"iou_{metric_key(name)}"] = None if np.isnan(class_iou) else float(class_iou)
+        scores[f"dice_{metric_key(name)}"] = None if np.isnan(class_dice) else float(class_dice)
+    scores["confusion_matrix"] = matrix.tolist()
+    return scores
+
+
+def _mean_or_none(values: np.ndarray) -> float | None:
+    return None if np.all(np.isnan(values)) else float(np.nanmean(values))
 
 
 def anomaly_metrics(anomalous: np.ndarray, scores: np.ndarray, threshold: float,

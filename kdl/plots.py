@@ -432,3 +432,36 @@ def word_map(vectors: np.ndarray, words: Sequence[str], path: str | Path) -> Pat
     ax.set_ylabel("second principal component")
     ax.set_title(f"The {len(words)} most frequent words, by their vectors (PCA)")
     return _save(fig, path)
+
+
+def segmentation_examples(images: np.ndarray, masks: np.ndarray, predicted: np.ndarray,
+                          class_names: Sequence[str], scores: Sequence[float], path: str | Path,
+                          part: str = "test") -> Path:
+    """One row per image: the image, its true mask, the predicted mask (one colour per class,
+    named in the legend) and the error map (wrong pixels white), titled with the image's IoU."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    colours = plt.get_cmap("tab10").colors[:len(class_names)]
+    classes = ListedColormap(colours)
+    fig, axes = plt.subplots(len(images), 4, figsize=(9.6, 2.45 * len(images)), squeeze=False)
+    for row, (image, mask, guess, score) in enumerate(zip(images, masks, predicted, scores)):
+        shown = np.asarray(image, dtype=float)
+        shown = (shown - shown.min()) / max(shown.max() - shown.min(), 1e-12)
+        gray = shown.shape[-1] == 1
+        panels = [(shown[..., 0] if gray else shown, "gray" if gray else None, {}),
+                  (mask, classes, {"vmin": -0.5, "vmax": len(class_names) - 0.5}),
+                  (guess, classes, {"vmin": -0.5, "vmax": len(class_names) - 0.5}),
+                  (mask != guess, "gray", {"vmin": 0, "vmax": 1})]
+        titles = [f"{part} image {row + 1}", "true mask", f"predicted (IoU {score:.2f})",
+                  f"errors ({np.mean(mask != guess):.1%} of pixels)"]
+        for axis, (picture, cmap, limits), title in zip(axes[row], panels, titles):
+            axis.imshow(picture, cmap=cmap, interpolation="nearest", **limits)
+            axis.set_title(title, fontsize="small")
+            axis.axis("off")
+    fig.legend(handles=[Patch(color=c, label=n) for c, n in zip(colours, class_names)],
+               loc="lower center", ncol=min(len(class_names), 6), fontsize="small")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

@@ -211,7 +211,7 @@ def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: 
 
     fitted = training.fit_phases(model, compile_phase, data, held_out, spec.training,
                                  task.monitor, seed, options.verbose, options.callbacks,
-                                 checkpoint, task.divergence_factor)
+                                 checkpoint, task.divergence_factor, task.augmentation())
     return model, fitted
 
 

@@ -153,10 +153,12 @@ def make_strategy(strategy: Any = None):
 
 
 def shuffled_batches(x: Any, y: Any, batch_size: int, seed: int, first_epoch: int,
-                     last_epoch: int, sample_weight: Any = None):
+                     last_epoch: int, sample_weight: Any = None, augment: Any = None):
     """A tf.data.Dataset of the batches of epochs first_epoch .. last_epoch - 1, each epoch a
     permutation of the samples drawn from (seed, epoch) alone (a partial last batch kept);
     with `sample_weight`, batches are (x, y, weights) and Keras weights each sample's loss.
+    `augment(x, y, batch_seed)` transforms each batch's inputs and targets jointly, seeded by
+    (seed, epoch, batch), so a resumed run draws what an uninterrupted one would have.
 
     Usage: model.fit(shuffled_batches(x, y, 128, 0, 0, 5), epochs=5, steps_per_epoch=...)
     """
@@ -172,14 +174,20 @@ def shuffled_batches(x: Any, y: Any, batch_size: int, seed: int, first_epoch: in
             tf.reshape(order[:full * batch_size], [full, batch_size]))
         if partial:
             batches = batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size:]))
-        return batches
+        return batches.enumerate().map(
+            lambda number, batch: (batch, tf.stack([tf.cast(seed, tf.int64) * 100_003 + epoch,
+                                                    number])))
 
     indices = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(batches_of_epoch)
     arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
     data = tf.data.Dataset.from_tensors(arrays).repeat()
 
-    def gather(index, arrays):
-        return tf.nest.map_structure(lambda a: tf.gather(a, index, axis=0), arrays)
+    def gather(batch, arrays):
+        index, batch_seed = batch
+        taken = tf.nest.map_structure(lambda a: tf.gather(a, index, axis=0), arrays)
+        if augment is None:
+            return taken
+        return (*augment(taken[0], taken[1], batch_seed), *taken[2:])
 
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -360,7 +368,8 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
                monitor: Sequence[str] = ("loss",), seed: int = 0, verbose: Any = "auto",
                callbacks: Sequence[keras.callbacks.Callback] = (),
                checkpoint: UnitCheckpoint | None = None,
-               divergence_factor: float | None = DIVERGENCE_FACTOR) -> Fitted:
+               divergence_factor: float | None = DIVERGENCE_FACTOR,
+               augment: Any = None) -> Fitted:
     """Train `model` through `config.plan()`: per phase, set what is trainable, compile with
     fresh optimizers (`compile_phase(phase)` compiles, builds and returns them by role) and
     fit. With a
@@ -370,7 +379,8 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
     `divergence_factor` times above their first batch's value. Early stopping (patience in
     epochs, per phase) watches `val_<monitor[0]>` and restores
     the best weights; `config.max_minutes` stops all training once that much time has passed.
-    `data` is (x, y) or (x, y, sample_weight).
+    `data` is (x, y) or (x, y, sample_weight); `augment` transforms each training batch
+    (see shuffled_batches).
     Usage: fit_phases(model, compile_phase, (x, y), (xv, yv), Training(epochs=3))
     """
     saved = checkpoint.load() if checkpoint else None
@@ -417,7 +427,7 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
 
         if done < phase.epochs:
             model.fit(shuffled_batches(data[0], data[1], config.batch_size, seed, start + done,
-                                       start + phase.epochs, *data[2:]),
+                                       start + phase.epochs, *data[2:], augment=augment),
                       epochs=start + phase.epochs, initial_epoch=start + done,
                       steps_per_epoch=steps, validation_data=held_out if has_validation else None,
                       validation_batch_size=config.batch_size, verbose=verbose, shuffle=False,

@@ -31,6 +31,7 @@ from pipelines import (  # noqa: F401 (families register specs)
     dense,
     recommender,
     recurrent,
+    segmentation,
     text,
 )
 from pipelines.registry import get, get_spec, names, register

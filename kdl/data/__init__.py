@@ -17,7 +17,9 @@ from kdl.data.kinds import KINDS, DataKind, as_model_input, kind_parameters
 from kdl.data.locate import ENV_VAR, FileSource, keras_cache_dir, locate
 from kdl.data.ratings import load_movielens_100k, ratings_dataset
 from kdl.data.registry import DatasetInfo, info, load, names, parameters, register
+from kdl.data.segmentation import load_isbi2012_membrane, read_mask_folders
 from kdl.data.series import load_etth1
+from kdl.data.shapes import draw_shapes, load_shapes
 from kdl.data.text import load_movie_review_polarity, load_tinyshakespeare, sentences_dataset
 from kdl.data.user import from_user_data
 from kdl.data.vision import load_fashion_mnist, load_mnist
@@ -47,11 +49,17 @@ register(DatasetInfo("tinyshakespeare", load_tinyshakespeare, "language_model",
 register(DatasetInfo("movie_review_polarity", load_movie_review_polarity, "text_classification",
                      "Pang and Lee's MR sentence polarity: 5,331 + 5,331 review snippets, no "
                      "test split (10-fold cross-validation)"))
+register(DatasetInfo("shapes", load_shapes, "segmentation",
+                     "generated circles, squares and triangles with per-pixel class masks "
+                     "(n_train, n_test, image_size, max_shapes, seed)"))
+register(DatasetInfo("isbi2012_membrane", load_isbi2012_membrane, "segmentation",
+                     "ISBI 2012 EM membranes: 30 512x512 slices with membrane masks, no test "
+                     "split (cross-validate)"))
 register(DatasetInfo("word_corpus", load_word_corpus, "word_vectors",
                      "MR sentences + Tiny Shakespeare lines as (word, context) examples for "
                      "word vectors (method=skipgram, cbow, glove or subword)"))
 
 __all__ = ["ENV_VAR", "KINDS", "DataKind", "Dataset", "DatasetInfo", "FileSource",
-           "anomaly_dataset", "as_model_input", "from_user_data", "info", "keras_cache_dir",
-           "kind_parameters", "load", "locate", "names", "parameters", "ratings_dataset",
-           "register", "sentences_dataset"]
+           "anomaly_dataset", "as_model_input", "draw_shapes", "from_user_data", "info",
+           "keras_cache_dir", "kind_parameters", "load", "locate", "names", "parameters",
+           "ratings_dataset", "read_mask_folders", "register", "sentences_dataset"]

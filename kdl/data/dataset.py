@@ -119,7 +119,8 @@ class Dataset:
             info["class_names"] = list(self.class_names)
             counts = np.bincount(np.ravel(self.y_train).astype(int),
                                  minlength=len(self.class_names))
-            info["train_class_counts"] = counts.tolist()
+            per_pixel = np.ndim(self.y_train) > 1  # masks: a class per pixel
+            info["train_class_pixels" if per_pixel else "train_class_counts"] = counts.tolist()
         if self.feature_names:
             info["feature_names"] = list(self.feature_names)
         return info

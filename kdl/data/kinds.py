@@ -29,7 +29,7 @@ class DataKind:
     dtype: str | Mapping[str, str]
     description: str
     parameters: dict[str, Any] = field(default_factory=dict)
-    variable_length: bool = False
+    variable_length: bool = False  # sizes vary: every axis of a sample but a last of several
     time_ordered: bool = False  # samples keep the order they came in, so windows may split them
 
     def dtype_of(self, key: str | None = None) -> str | None:
@@ -50,6 +50,9 @@ KINDS: dict[str, DataKind] = {kind.name: kind for kind in (
              time_ordered=True),
     DataKind("text", "context", "int32", "character ids (N, T)",
              {"sequence_length": 100, "held_out": 0.1}, variable_length=True, time_ordered=True),
+    DataKind("masked_images", "image", "float32", "images (N, H, W[, C]) of any size the "
+             "network's strides divide, with masks (N, H, W) of a class per pixel",
+             variable_length=True),
     DataKind("sentences", "text", "string", "raw strings, one sentence or document per sample "
              "(N,)", {"text_column": None}),
     DataKind("words", "target", "int32", "word ids of (word, context) examples for word "

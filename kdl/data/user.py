@@ -315,6 +315,10 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
     if isinstance(data, Dataset):
         return data
     data_kind(kind)
+    if kind == "masked_images":  # folders of images and masks are read there
+        from kdl.data.segmentation import user_segmentation
+
+        return user_segmentation(data, test_size, seed, name)
     if looks_like_path(data):
         data = read_user_file(data, kind)
     if kind == "ratings":

@@ -37,6 +37,7 @@ from kdl.models.conv import (
 from kdl.models.dense import dense_block, linear, mlp
 from kdl.models.recommender import bpr, matrix_factorization, neural_recommender
 from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
+from kdl.models.segmentation import fcn, segnet, unet
 from kdl.models.text import (
     bag_of_words,
     cbow,
@@ -82,6 +83,9 @@ BUILDERS: dict[str, Builder] = {
     "cbow": cbow,
     "glove": glove,
     "subword_skipgram": subword_skipgram,
+    "fcn": fcn,
+    "segnet": segnet,
+    "unet": unet,
 }
 # Given by the runner, never by a pipeline's parameters: the input shape, the fitted input
 # preprocessing, a trained model to start from (a spec's base_model), and the model's name.
@@ -91,7 +95,8 @@ RUNNER_ARGUMENTS = ("input_shape", "preprocessing", "base_model", "name")
 # step); importing them registers the classes, so `.keras` files holding them reload. A family
 # that defines Keras classes adds its module here.
 KERAS_CLASS_MODULES = ("kdl.losses", "kdl.models.layers", "kdl.models.pairwise",
-                       "kdl.models.autoencoder.model", "kdl.models.text.word_vectors")
+                       "kdl.models.autoencoder.model", "kdl.models.text.word_vectors",
+                       "kdl.models.segmentation.layers")
 
 
 def register_keras_classes() -> None:

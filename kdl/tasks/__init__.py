@@ -21,6 +21,7 @@ from kdl.tasks.autoencoder import ReconstructionTask
 from kdl.tasks.base import FitPart, Serving, Task, TaskBase, is_plain_graph
 from kdl.tasks.recommender import ImplicitRankingTask, RatingTask
 from kdl.tasks.recurrent import ForecastTask, LanguageModelTask
+from kdl.tasks.segmentation import SegmentationTask
 from kdl.tasks.semisupervised import SemiSupervisedTask
 from kdl.tasks.supervised import ClassificationTask, RegressionTask
 from kdl.tasks.text import TextClassificationTask
@@ -99,12 +100,13 @@ def direction(metric: str) -> bool | None:
 
 for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ImplicitRankingTask(),
               ForecastTask(), LanguageModelTask(), ReconstructionTask(), AnomalyTask(),
-              SemiSupervisedTask(), TextClassificationTask(), WordVectorTask()):
+              SemiSupervisedTask(), TextClassificationTask(), WordVectorTask(),
+              SegmentationTask()):
     register(_task)
 
 __all__ = ["TASKS", "AnomalyTask", "ClassificationTask", "FitPart", "ForecastTask",
            "ImplicitRankingTask", "LanguageModelTask", "RatingTask", "ReconstructionTask",
-           "RegressionTask", "SemiSupervisedTask", "Serving", "Task", "TaskBase",
-           "TextClassificationTask", "WordVectorTask", "configure",
+           "RegressionTask", "SegmentationTask", "SemiSupervisedTask", "Serving", "Task",
+           "TaskBase", "TextClassificationTask", "WordVectorTask", "configure",
            "data_arguments", "direction", "get", "is_plain_graph", "of", "parameters",
            "register"]

@@ -105,6 +105,11 @@ class Task(Protocol):
     def loss(self, builder_args: dict[str, Any]) -> Any:
         """The Keras loss to compile with."""
 
+    def augmentation(self) -> Callable[[Any, Any, Any], tuple[Any, Any]] | None:
+        """A function (inputs, targets, seed) -> (inputs, targets) that transforms each
+        training batch (inputs and targets jointly, seeded: e.g. a mask cropped and flipped
+        with its image), or None. Validation and prediction never see it."""
+
     def compile(self, model: keras.Model, optimizers: dict[str, Any],
                 builder_args: dict[str, Any]) -> None:
         """Compile `model` with one optimizer per name in `optimizer_roles`."""
@@ -180,6 +185,11 @@ class TaskBase:
     def loss(self, builder_args: dict[str, Any]) -> Any:
         """The Keras loss to compile with."""
         return self.loss_name
+
+    def augmentation(self) -> Callable[[Any, Any, Any], tuple[Any, Any]] | None:
+        """No augmentation of training batches in the input pipeline (image classifiers
+        augment inside the model, where only the inputs change)."""
+        return None
 
     def compiled_metrics(self, builder_args: dict[str, Any]) -> list[Any]:
         """The Keras metrics to compile with, logged per epoch in the units the report uses."""
