@@ -117,10 +117,13 @@ def main() -> None:
     parser.add_argument("--membrane", nargs="+", choices=MEMBRANE_RUNS, default=MEMBRANE_RUNS,
                         help="which membrane pipelines to run (default both)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--keep-runs", metavar="DIR",
+                        help="keep the runs (reports, plots) in DIR instead of a temporary folder")
     args = parser.parse_args()
     figures = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                            **export.environment()}}
-    with tempfile.TemporaryDirectory() as runs_dir:
+    with tempfile.TemporaryDirectory() as scratch:
+        runs_dir = args.keep_runs or scratch
         if args.only in (None, "shapes"):
             figures["shapes"] = shapes(args.seeds, runs_dir)
         if args.only in (None, "membrane"):
