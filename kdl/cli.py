@@ -123,6 +123,15 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--no-repeat", type=int, default=24,
                           help="repetition guard: no run of this many characters twice (0: off)")
     generate.add_argument("--seed", type=int, default=0)
+    detect = commands.add_parser("detect", help="detect objects in images with a detector's "
+                                                 "export")
+    detect.add_argument("source", help="an export folder (saved_models/NAME/VERSION) or a run "
+                                       "folder whose report names its export")
+    detect.add_argument("images", nargs="+", help="image files")
+    detect.add_argument("--out", help="where to draw the boxes (a .png file for one image, a "
+                                      "folder for several)")
+    detect.add_argument("--min-score", type=float, default=0.5,
+                        help="show detections scoring at least this (default 0.5)")
     compare = commands.add_parser("compare", help="compare runs side by side")
     compare.add_argument("run_dirs", nargs="+")
     compare.add_argument("--out", help="folder for compare.png (default: a new "
@@ -211,8 +220,8 @@ def _import_tensorflow_quietly() -> None:
         os.close(saved)
 
 
-NEEDS_TENSORFLOW = ("run", "sweep", "learning-curve", "ensemble", "generate", "publish", "bag",
-                    "boost")
+NEEDS_TENSORFLOW = ("run", "sweep", "learning-curve", "ensemble", "generate", "detect", "publish",
+                    "bag", "boost")
 ENSEMBLE_COMMANDS = ("bag", "boost")
 
 
@@ -260,6 +269,27 @@ def _check_ensemble(args: argparse.Namespace, spec: Any, overrides: dict[str, An
         from kdl.boosting import check_boostable
 
         check_boostable(resolve(spec, overrides)[0])
+
+
+def _detect(args: argparse.Namespace) -> None:
+    """`kdl detect`: print each image's boxes, and draw them where --out says."""
+    from kdl.detect import detect_files, draw_detections
+
+    found = detect_files(args.source, args.images, args.min_score)
+    for result in found:
+        print(f"{result['image']}: {len(result['boxes'])} detected")
+        for box, name, score in zip(result["boxes"], result["classes"], result["scores"]):
+            print(f"  {name:<12} {score:.3f}  [{', '.join(f'{v:g}' for v in box)}]")
+    if args.out is None:
+        return
+    out = Path(args.out)
+    if len(found) == 1 and out.suffix:
+        print(f"drawn: {draw_detections(found[0]['image'], found[0], out)}")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for result in found:
+        drawn = out / f"{Path(result['image']).stem}_boxes.png"
+        print(f"drawn: {draw_detections(result['image'], result, drawn)}")
 
 
 def _print_run(result: Any) -> None:
@@ -311,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(generate_from_export(args.source, args.prompt, args.length, args.temperature,
                                        args.top_k or None, args.seed, args.no_repeat or None))
+        elif args.command == "detect":
+            _detect(args)
         elif args.command == "compare":
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", compare.ComparisonWarning)

@@ -80,6 +80,22 @@ def verify_export(folder: str | Path) -> None:
                               "run again.")
 
 
+def export_folder(source: str | Path) -> Path:
+    """The export folder `source` names: itself, or the export a run folder's report names."""
+    source = Path(source)
+    if (source / "saved_model.pb").exists():
+        return source
+    report = source / "report.json"
+    if report.exists():
+        exported = json.loads(report.read_text()).get("export_path")
+        if exported and (Path(exported) / "saved_model.pb").exists():
+            return Path(exported)
+        raise ConfigError(f"the run {source} has no export (it ran with export off); run it "
+                          "again with export on, or pass an export folder.")
+    raise ConfigError(f"{source} is neither an export folder (with saved_model.pb) nor a run "
+                      "folder (with report.json).")
+
+
 def load_export(path: str | Path):
     """Reload an exported SavedModel (no kdl or model code needed), after checking its files
     against the model card's checksums; call `.serve(x)` on it."""

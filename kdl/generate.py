@@ -105,22 +105,6 @@ def generate(model: Any, vocabulary: Vocabulary, prompt: str, length: int,
     return vocabulary.decode(ids)
 
 
-def export_folder(source: str | Path) -> Path:
-    """The export folder `source` names: itself, or the export a run folder's report names."""
-    source = Path(source)
-    if (source / "saved_model.pb").exists():
-        return source
-    report = source / "report.json"
-    if report.exists():
-        exported = json.loads(report.read_text()).get("export_path")
-        if exported and (Path(exported) / "saved_model.pb").exists():
-            return Path(exported)
-        raise ConfigError(f"the run {source} has no export (it ran with export off); run it "
-                          "again with export on, or pass an export folder.")
-    raise ConfigError(f"{source} is neither an export folder (with saved_model.pb) nor a run "
-                      "folder (with report.json).")
-
-
 def generate_from_export(source: str | Path, prompt: str, length: int = 300,
                          temperature: float = 0.8, top_k: int | None = 20, seed: int = 0,
                          no_repeat: int | None = 24) -> str:
@@ -129,7 +113,7 @@ def generate_from_export(source: str | Path, prompt: str, length: int = 300,
 
     Usage: generate_from_export("saved_models/shakespeare_char_lstm/1", "ROMEO:", 300)
     """
-    from kdl.export import CARD_NAME, load_export
+    from kdl.export import CARD_NAME, export_folder, load_export
 
     folder = export_folder(source)
     card = json.loads((folder / CARD_NAME).read_text())

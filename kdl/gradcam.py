@@ -33,20 +33,23 @@ def _spatial(layer) -> bool:
         return False
 
 
-def _feature_path(model) -> tuple[list, Any, str]:
-    """(layers to apply before the network, the network, its last feature-map layer name)."""
-    before = []
-    for layer in model.layers[1:]:
-        if isinstance(layer, keras.Model):
-            inner = [sub for sub in layer.layers if _spatial(sub)]
-            if inner:
-                return before, layer, inner[-1].name
-        before.append(layer)
+def _feature_path(model) -> tuple[list, Any, str, list]:
+    """(layers to apply before the network, the network, its last feature-map layer name, []);
+    or, for a chain that ends in a nested backbone and then a head, (the layers up to the
+    backbone, None, "", the head's layers)."""
+    layers = model.layers[1:]
+    last = layers[-1] if layers else None
+    if isinstance(last, keras.Model) and any(_spatial(sub) for sub in last.layers):
+        before, network, name, head = _feature_path(last)
+        return layers[:-1] + before, network, name, head
     spatial = [layer for layer in model.layers if _spatial(layer)]
     if not spatial:
         raise ConfigError(f"model {model.name!r} has no layer with a spatial (N, H, W, C) "
                           "output: Grad-CAM needs a convolutional network.")
-    return [], model, spatial[-1].name
+    if isinstance(spatial[-1], keras.Model):
+        index = layers.index(spatial[-1])
+        return layers[:index + 1], None, "", layers[index + 1:]
+    return [], model, spatial[-1].name, []
 
 
 def grad_cam(model, images: np.ndarray, classes: np.ndarray | None = None,
@@ -54,15 +57,25 @@ def grad_cam(model, images: np.ndarray, classes: np.ndarray | None = None,
     """Heat maps (N, H, W) in [0, 1] of `images` for `classes` (default: the predicted ones)."""
     import tensorflow as tf
 
-    before, network, layer_name = _feature_path(model)
-    probe = keras.Model(network.inputs, [network.get_layer(layer_name).output,
-                                         network.outputs[0]])
+    before, network, layer_name, head = _feature_path(model)
+    if network is None:  # the last of `before` gives the features, `head` the outputs
+
+        def probe(features, training=False):
+            outputs = features
+            for layer in head:
+                outputs = layer(outputs, training=training)
+            return features, outputs
+    else:
+        probe = keras.Model(network.inputs, [network.get_layer(layer_name).output,
+                                             network.outputs[0]])
     maps = []
     for start in range(0, len(images), batch_size):
         x = tf.convert_to_tensor(np.asarray(images[start:start + batch_size], np.float32))
         for layer in before:
             x = layer(x, training=False)
         with tf.GradientTape() as tape:
+            if network is None:
+                tape.watch(x)
             features, outputs = probe(x, training=False)
             tape.watch(features)
             wanted = (tf.argmax(outputs, axis=-1) if classes is None

@@ -9,7 +9,8 @@ Usage:
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -268,3 +269,103 @@ def aggregate(per_fold: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         summary[name] = {"mean": float(values.mean()), "std": float(values.std()),
                          "values": values.tolist()}
     return summary
+
+
+DETECTION = ("map_50", "map", "map_75", "recall_100")
+AP_AT = {"map": None, "map_50": 0.5, "map_75": 0.75}  # IoU threshold of each AP (None: 0.5-0.95)
+
+
+@dataclass(frozen=True)
+class DetectionEvaluation:
+    """pycocotools' evaluation of one set of detections: COCO's precision array (IoU
+    thresholds x 101 recall points x classes x area ranges x max detections) and its IoU
+    thresholds and recall points."""
+
+    precision: np.ndarray
+    iou_thresholds: np.ndarray
+    recall_points: np.ndarray
+    stats: np.ndarray
+
+    def average_precision(self, iou_threshold: float | None = None,
+                          class_index: int | None = None) -> float | None:
+        """COCO's 101-point AP at one IoU threshold (None: averaged over 0.50:0.05:0.95), of
+        one class or averaged over the classes that have ground truth."""
+        precision = self.precision[..., 0, -1]  # all areas, up to 100 detections
+        if iou_threshold is not None:
+            precision = precision[[int(np.argmin(np.abs(self.iou_thresholds - iou_threshold)))]]
+        if class_index is not None:
+            precision = precision[:, :, [class_index]]
+        valid = precision[precision > -1]
+        return float(np.mean(valid)) if valid.size else None
+
+    def curve(self, class_index: int, iou_threshold: float = 0.5) -> np.ndarray:
+        """Interpolated precision at COCO's 101 recall points for one class (-1: no truth)."""
+        row = int(np.argmin(np.abs(self.iou_thresholds - iou_threshold)))
+        return self.precision[row, :, class_index, 0, -1]
+
+
+def coco_evaluation(true: Mapping[str, np.ndarray], predicted: Mapping[str, np.ndarray],
+                    num_classes: int) -> DetectionEvaluation:
+    """Run pycocotools' COCOeval (bbox) on xyxy boxes: `true` {"boxes" (N, M, 4), "classes"
+    (N, M)} padded with -1, `predicted` the same plus "confidence" (N, K).
+
+    Usage: coco_evaluation(y_test, model_predictions, 3).average_precision(0.5)
+    """
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    def rows(part: Mapping[str, np.ndarray], scored: bool) -> list[dict[str, Any]]:
+        found = []
+        boxes = np.asarray(part["boxes"], np.float64)
+        classes = np.asarray(part["classes"])
+        scores = np.asarray(part["confidence"]) if scored else None
+        for image, j in zip(*np.nonzero(classes >= 0)):
+            x1, y1, x2, y2 = boxes[image, j]
+            row = {"image_id": int(image) + 1, "category_id": int(classes[image, j]) + 1,
+                   "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1),
+                   "iscrowd": 0, "id": len(found) + 1}
+            if scored:
+                row["score"] = float(scores[image, j])
+            found.append(row)
+        return found
+
+    images = len(np.asarray(true["classes"]))
+    truth = COCO()
+    truth.dataset = {"images": [{"id": i + 1} for i in range(images)],
+                     "categories": [{"id": k + 1} for k in range(num_classes)],
+                     "annotations": rows(true, scored=False)}
+    with contextlib.redirect_stdout(io.StringIO()):
+        truth.createIndex()
+        detections = rows(predicted, scored=True)
+        found = truth.loadRes(detections) if detections else COCO()
+        if not detections:
+            found.dataset = {"images": truth.dataset["images"], "annotations": [],
+                             "categories": truth.dataset["categories"]}
+            found.createIndex()
+        evaluation = COCOeval(truth, found, "bbox")
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return DetectionEvaluation(evaluation.eval["precision"], evaluation.params.iouThrs,
+                               evaluation.params.recThrs, np.asarray(evaluation.stats))
+
+
+def detection_metrics(true: Mapping[str, np.ndarray], predicted: Mapping[str, np.ndarray],
+                      class_names: Sequence[str]) -> dict[str, Any]:
+    """mAP@0.5 (`map_50`), COCO mAP@[0.5:0.95] (`map`), mAP@0.75, recall at 100 detections
+    and AP@0.5 of each class (`ap50_<class>`), from pycocotools; a class with no true box has
+    no AP (None), and the means are over the classes that have some.
+
+    Usage: detection_metrics(y_test, predictions, ("circle", "square", "triangle"))["map_50"]
+    """
+    evaluation = coco_evaluation(true, predicted, len(class_names))
+    scores: dict[str, Any] = {name: evaluation.average_precision(at)
+                              for name, at in AP_AT.items()}
+    recall = float(evaluation.stats[8])
+    scores["recall_100"] = recall if recall >= 0 else None
+    for index, name in enumerate(class_names):
+        scores[f"ap50_{metric_key(name)}"] = evaluation.average_precision(0.5, index)
+    return scores

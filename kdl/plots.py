@@ -465,3 +465,75 @@ def segmentation_examples(images: np.ndarray, masks: np.ndarray, predicted: np.n
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def detections(images: np.ndarray, true: Mapping[str, np.ndarray],
+               predicted: Mapping[str, np.ndarray], class_names: Sequence[str],
+               path: str | Path, min_score: float = 0.5, part: str = "test") -> Path:
+    """Images with their true boxes (dashed white) and the detections scoring at least
+    `min_score` (solid, one colour per class, labelled with class and score), two rows of up
+    to four images."""
+    from matplotlib.patches import Patch, Rectangle
+
+    colours = plt.get_cmap("tab10").colors
+    columns = min(4, len(images))
+    rows = -(-len(images) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.3 * rows), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index >= len(images):
+            continue
+        axis.imshow(np.clip(np.asarray(images[index], float) / 255.0, 0, 1))
+        for box, label in zip(true["boxes"][index], true["classes"][index]):
+            if label >= 0:
+                x1, y1, x2, y2 = box
+                axis.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, ec="white",
+                                         ls="--", lw=1.2))
+        shown = 0
+        for box, label, score in zip(predicted["boxes"][index], predicted["classes"][index],
+                                     predicted["confidence"][index]):
+            if label < 0 or score < min_score:
+                continue
+            shown += 1
+            height, width = np.shape(images[index])[:2]
+            x1, y1, x2, y2 = np.clip(box, 0, [width, height, width, height])
+            colour = colours[int(label) % len(colours)]
+            axis.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, ec=colour, lw=1.6,
+                                     clip_on=True))
+            axis.text(x1, y1, f"{class_names[int(label)]} {score:.2f}", color="white",
+                      fontsize=6.5, va="top" if y1 < 0.08 * height else "bottom", clip_on=True,
+                      bbox={"fc": colour, "ec": "none", "pad": 1})
+        axis.set_title(f"{part} image {index + 1}: {shown} detected", fontsize="small")
+    handles = [Patch(fill=False, ec="white", ls="--", label="true box")]
+    handles += [Patch(color=colours[k % len(colours)], label=name)
+                for k, name in enumerate(class_names)]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6),
+               fontsize="small", facecolor="0.85")
+    fig.suptitle(f"Detections with score >= {min_score} (solid) and true boxes (dashed)",
+                 fontsize="medium")
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def detection_precision_recall(curves: Mapping[str, np.ndarray], recall_points: np.ndarray,
+                               path: str | Path, iou_threshold: float = 0.5) -> Path:
+    """Each class's interpolated precision against recall at one IoU threshold (COCO's 101
+    recall points), its AP in the legend; recall it never reaches is left blank."""
+    fig, axis = plt.subplots(figsize=(5.5, 4.2))
+    styles = ("-", "--", ":", "-.")
+    for index, (name, precision) in enumerate(curves.items()):
+        precision = np.asarray(precision, float)
+        if np.all(precision < 0):
+            continue
+        reached = precision > 0
+        average = float(np.mean(np.clip(precision, 0, None)))
+        axis.plot(recall_points[reached], precision[reached], styles[index % len(styles)],
+                  lw=1.8, label=f"{name} (AP {average:.3f})")
+    axis.set(xlabel="recall", ylabel="precision", xlim=(0, 1.01), ylim=(0, 1.02),
+             title=f"Precision-recall at IoU {iou_threshold}")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="small", loc="lower left")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -29,6 +29,7 @@ from pipelines import (  # noqa: F401 (families register specs)
     autoencoder,
     conv,
     dense,
+    detection,
     recommender,
     recurrent,
     segmentation,

@@ -13,6 +13,7 @@ from kdl.data.anomaly import (
 )
 from kdl.data.cifar import load_cifar10
 from kdl.data.dataset import Dataset
+from kdl.data.detection import load_raccoon
 from kdl.data.kinds import KINDS, DataKind, as_model_input, kind_parameters
 from kdl.data.locate import ENV_VAR, FileSource, keras_cache_dir, locate
 from kdl.data.ratings import load_movielens_100k, ratings_dataset
@@ -50,8 +51,12 @@ register(DatasetInfo("movie_review_polarity", load_movie_review_polarity, "text_
                      "Pang and Lee's MR sentence polarity: 5,331 + 5,331 review snippets, no "
                      "test split (10-fold cross-validation)"))
 register(DatasetInfo("shapes", load_shapes, "segmentation",
-                     "generated circles, squares and triangles with per-pixel class masks "
-                     "(n_train, n_test, image_size, max_shapes, seed)"))
+                     "generated circles, squares and triangles with per-pixel class masks, or "
+                     "boxes with targets='boxes' (n_train, n_test, image_size, max_shapes, "
+                     "seed)"))
+register(DatasetInfo("raccoon", load_raccoon, "detection",
+                     "Raccoon photographs with Pascal VOC boxes: 160 train / 40 test images, "
+                     "one class, resized square (image_size)"))
 register(DatasetInfo("isbi2012_membrane", load_isbi2012_membrane, "segmentation",
                      "ISBI 2012 EM membranes: 30 512x512 slices with membrane masks, no test "
                      "split (cross-validate)"))

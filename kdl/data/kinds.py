@@ -53,6 +53,9 @@ KINDS: dict[str, DataKind] = {kind.name: kind for kind in (
     DataKind("masked_images", "image", "float32", "images (N, H, W[, C]) of any size the "
              "network's strides divide, with masks (N, H, W) of a class per pixel",
              variable_length=True),
+    DataKind("boxed_images", "image", "float32", "images (N, S, S, C) resized square, with "
+             "boxes {'boxes': (N, M, 4) xyxy pixels, 'classes': (N, M)} padded with -1",
+             {"image_size": 256}),
     DataKind("sentences", "text", "string", "raw strings, one sentence or document per sample "
              "(N,)", {"text_column": None}),
     DataKind("words", "target", "int32", "word ids of (word, context) examples for word "

@@ -20,6 +20,7 @@ from kdl.errors import ConfigError
 
 SHAPE_CLASSES = ("background", "circle", "square", "triangle")
 MIN_CONTRAST = 80.0  # least distance (RGB, 0-255) between a shape's colour and the background
+TARGETS = ("masks", "boxes")
 NOISE = 8.0  # standard deviation of the pixel noise added to every image
 
 
@@ -33,6 +34,12 @@ class DrawnShapes:
     masks: np.ndarray
     boxes: np.ndarray
     labels: np.ndarray
+
+    def box_targets(self) -> dict[str, np.ndarray]:
+        """The boxes and classes as a detector's targets: {"boxes" float32, "classes" float32
+        numbered from 0 (circle), -1 for padding}."""
+        return {"boxes": self.boxes.astype(np.float32),
+                "classes": np.where(self.labels > 0, self.labels - 1, -1).astype(np.float32)}
 
 
 def _inside(kind: int, xx: np.ndarray, yy: np.ndarray, cx: float, cy: float, radius: float,
@@ -95,20 +102,28 @@ def draw_shapes(n: int, image_size: int = 64, seed: int = 0, max_shapes: int = 3
 
 
 def load_shapes(path: None = None, n_train: int = 2000, n_test: int = 1000, image_size: int = 64,
-                max_shapes: int = 3, seed: int = 0) -> Dataset:
-    """The shapes dataset for segmentation: images and per-pixel class masks; the test images
-    are drawn from another seed than the training images (so none repeats). Detection takes
-    the boxes and labels of the same drawings from `draw_shapes`.
+                max_shapes: int = 3, seed: int = 0, targets: str = "masks") -> Dataset:
+    """The shapes dataset: images with per-pixel class masks (`targets="masks"`, for
+    segmentation) or with each shape's box and class (`targets="boxes"`, for detection:
+    {"boxes" (N, max_shapes, 4) xyxy pixels, "classes" (N, max_shapes) 0 circle, 1 square,
+    2 triangle}, padded with -1). The test images are drawn from another seed than the
+    training images (so none repeats).
 
     Usage: ds = kdl.data.load("shapes", n_train=500, image_size=32)
     """
     if path is not None:
         raise ConfigError("the shapes dataset is generated, not read: it takes no path "
-                          "(set n_train, n_test, image_size, max_shapes, seed instead).")
+                          "(set n_train, n_test, image_size, max_shapes, seed, targets).")
+    if targets not in TARGETS:
+        raise ConfigError(f"targets must be one of {', '.join(TARGETS)}; got {targets!r}.")
     train = draw_shapes(n_train, image_size, seed=2 * seed, max_shapes=max_shapes)
     test = draw_shapes(n_test, image_size, seed=2 * seed + 1, max_shapes=max_shapes)
+    source = (f"generated: {n_train} + {n_test} images of {image_size}x{image_size}, up to "
+              f"{max_shapes} shapes each (seed {seed})")
+    if targets == "boxes":
+        return Dataset(name="shapes", task="detection", x_train=train.images,
+                       y_train=train.box_targets(), x_test=test.images,
+                       y_test=test.box_targets(), class_names=SHAPE_CLASSES[1:], source=source)
     return Dataset(
         name="shapes", task="segmentation", x_train=train.images, y_train=train.masks,
-        x_test=test.images, y_test=test.masks, class_names=SHAPE_CLASSES,
-        source=f"generated: {n_train} + {n_test} images of {image_size}x{image_size}, up to "
-               f"{max_shapes} shapes each (seed {seed})")
+        x_test=test.images, y_test=test.masks, class_names=SHAPE_CLASSES, source=source)

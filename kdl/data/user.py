@@ -319,6 +319,11 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
         from kdl.data.segmentation import user_segmentation
 
         return user_segmentation(data, test_size, seed, name)
+    if kind == "boxed_images":  # folders of images with VOC XML or COCO JSON are read there
+        from kdl.data.detection import user_detection
+
+        params = {**kind_parameters("boxed_images"), **params}
+        return user_detection(data, test_size, seed, name, params["image_size"])
     if looks_like_path(data):
         data = read_user_file(data, kind)
     if kind == "ratings":

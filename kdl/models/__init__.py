@@ -35,6 +35,7 @@ from kdl.models.conv import (
     vgg19,
 )
 from kdl.models.dense import dense_block, linear, mlp
+from kdl.models.detection import cspdarknet_classifier, yolov8
 from kdl.models.recommender import bpr, matrix_factorization, neural_recommender
 from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
 from kdl.models.segmentation import fcn, segnet, unet
@@ -86,6 +87,8 @@ BUILDERS: dict[str, Builder] = {
     "fcn": fcn,
     "segnet": segnet,
     "unet": unet,
+    "yolov8": yolov8,
+    "cspdarknet_classifier": cspdarknet_classifier,
 }
 # Given by the runner, never by a pipeline's parameters: the input shape, the fitted input
 # preprocessing, a trained model to start from (a spec's base_model), and the model's name.
@@ -96,7 +99,7 @@ RUNNER_ARGUMENTS = ("input_shape", "preprocessing", "base_model", "name")
 # that defines Keras classes adds its module here.
 KERAS_CLASS_MODULES = ("kdl.losses", "kdl.models.layers", "kdl.models.pairwise",
                        "kdl.models.autoencoder.model", "kdl.models.text.word_vectors",
-                       "kdl.models.segmentation.layers")
+                       "kdl.models.segmentation.layers", "kdl.models.detection.decoder")
 
 
 def register_keras_classes() -> None:

@@ -19,6 +19,7 @@ from kdl.errors import ConfigError, unknown_name
 from kdl.tasks.anomaly import AnomalyTask
 from kdl.tasks.autoencoder import ReconstructionTask
 from kdl.tasks.base import FitPart, Serving, Task, TaskBase, is_plain_graph
+from kdl.tasks.detection import DetectionTask
 from kdl.tasks.recommender import ImplicitRankingTask, RatingTask
 from kdl.tasks.recurrent import ForecastTask, LanguageModelTask
 from kdl.tasks.segmentation import SegmentationTask
@@ -101,10 +102,10 @@ def direction(metric: str) -> bool | None:
 for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ImplicitRankingTask(),
               ForecastTask(), LanguageModelTask(), ReconstructionTask(), AnomalyTask(),
               SemiSupervisedTask(), TextClassificationTask(), WordVectorTask(),
-              SegmentationTask()):
+              SegmentationTask(), DetectionTask()):
     register(_task)
 
-__all__ = ["TASKS", "AnomalyTask", "ClassificationTask", "FitPart", "ForecastTask",
+__all__ = ["TASKS", "AnomalyTask", "ClassificationTask", "DetectionTask", "FitPart", "ForecastTask",
            "ImplicitRankingTask", "LanguageModelTask", "RatingTask", "ReconstructionTask",
            "RegressionTask", "SegmentationTask", "SemiSupervisedTask", "Serving", "Task",
            "TaskBase", "TextClassificationTask", "WordVectorTask", "configure",
