@@ -81,6 +81,9 @@ def grad_cam(model, images: np.ndarray, classes: np.ndarray | None = None,
             wanted = (tf.argmax(outputs, axis=-1) if classes is None
                       else tf.constant(np.asarray(classes[start:start + batch_size]), tf.int64))
             score = tf.gather(outputs, wanted, axis=1, batch_dims=1)
+        if features.shape[1] == 1 and features.shape[2] == 1:
+            raise ConfigError(f"the last feature map of model {model.name!r} is 1x1 at this "
+                              "image size: a heat map would be flat, so no Grad-CAM.")
         grads = tape.gradient(score, features)
         if grads is None:
             raise ConfigError(f"the outputs of model {model.name!r} do not depend on its "

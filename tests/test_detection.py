@@ -311,3 +311,5 @@ def test_a_kdl_trained_backbone_starts_the_detector_with_its_weights():
     images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3))
     heat = grad_cam(classifier, images)  # through the nested backbone to the head's scores
     assert heat.shape == (2, 64, 64) and heat.max() == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match="1x1 at this image size"):  # stride 32 at 32x32
+        grad_cam(classifier, images[:, :32, :32])
