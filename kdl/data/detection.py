@@ -238,8 +238,7 @@ def _user_annotations(folder: Path) -> list[Annotated]:
 
 
 def _checked_arrays(data: Any, part: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[1], dict)
-            and {"boxes", "classes"} <= set(data[1])):
+    if not (isinstance(data, tuple) and len(data) == 2 and looks_like_boxes(data[1])):
         raise ConfigError(f"{part} boxed images must be (images, {{'boxes': (N, M, 4) xyxy "
                           "pixels, 'classes': (N, M)}) padded with -1, or a folder of images "
                           "with Pascal VOC XML or COCO JSON annotations.")

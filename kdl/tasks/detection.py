@@ -67,11 +67,12 @@ class DetectionTask(TaskBase):
 
     def bind(self, dataset: Dataset) -> DetectionTask:
         """This task with the dataset's class names; targets must be boxes and classes."""
-        targets = dataset.y_train
-        if not (isinstance(targets, dict) and {"boxes", "classes"} <= set(targets)):
+        from kdl.data.detection import looks_like_boxes
+
+        if not looks_like_boxes(dataset.y_train):
             raise ConfigError(f"detection needs targets {{'boxes', 'classes'}}; dataset "
-                              f"{dataset.name!r} has {type(targets).__name__} targets (for "
-                              "the shapes, load them with targets='boxes').")
+                              f"{dataset.name!r} has {type(dataset.y_train).__name__} targets "
+                              "(for the shapes, load them with targets='boxes').")
         if not dataset.class_names:
             raise ConfigError(f"detection needs the class names; dataset {dataset.name!r} "
                               "has none.")
