@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from kdl import metrics, plots
+from kdl import metrics, plots, structure
 from kdl.boxes import METHODS
 from kdl.data import Dataset
 from kdl.errors import ConfigError
@@ -115,8 +115,7 @@ class DetectionTask(TaskBase):
         """Detections on the first test images, and precision-recall curves per class."""
         count = min(SHOWN_IMAGES, len(dataset.x_test))
         part = dataset.extra.get("evaluated_on", "test")
-        first = {key: np.asarray(value)[:count] for key, value in predictions.items()}
-        truth = {key: np.asarray(value)[:count] for key, value in y_true.items()}
+        first, truth = structure.head(predictions, count), structure.head(y_true, count)
         drawn = plots.detections(dataset.x_test[:count], truth, first, self.class_names,
                                  run_dir / "detections.png", DRAWN_SCORE, part)
         evaluation = metrics.coco_evaluation(y_true, predictions, len(self.class_names))
@@ -154,8 +153,9 @@ class DetectionTask(TaskBase):
                        "mAP@[.5:.95]": _rounded(scored["map"]),
                        "detections per image": round(float(np.mean(found["num_detections"])), 1)}
                 if crowded.sum() >= CROWDED_IMAGES:
-                    some = metrics.detection_metrics(_rows(dataset.y_test, crowded),
-                                                     _rows(found, crowded), self.class_names)
+                    some = metrics.detection_metrics(structure.take(dataset.y_test, crowded),
+                                                     structure.take(found, crowded),
+                                                     self.class_names)
                     row[f"mAP@0.5, {crowded.sum()} images with overlapping objects"] = _rounded(
                         some["map_50"])
                 table[RULES[method].format(**config)] = row
@@ -227,10 +227,6 @@ def overlapping_images(targets: Mapping[str, np.ndarray],
             overlaps = iou(present, present)
             found[index] = bool((overlaps[np.triu_indices(len(present), 1)] >= least).any())
     return found
-
-
-def _rows(part: Mapping[str, np.ndarray], chosen: np.ndarray) -> dict[str, np.ndarray]:
-    return {key: np.asarray(value)[chosen] for key, value in part.items()}
 
 
 def _rounded(value: Any) -> float | None:
