@@ -151,19 +151,19 @@ def transfer(extra_seeds: list[int], overrides: dict) -> None:
                           **overrides)
     print(first.report.summary())
     rows = list(first.report.rows)
-    base_dir = first.run_dir / first.report.base["run_dir"]
+    base_dir = first.run_dir / first.report.bases[0]["run_dir"]
     if extra_seeds:
         more = pipelines.run("cifar10_transfer", seeds=extra_seeds, values=[100],
                              base_model=str(base_dir), runs_dir=runs_dir, verbose=0, **overrides)
         rows += more.report.rows
     merged = type(first.report)(first.report.study, first.report.setting, first.report.metric,
-                                rows, first.report.base, contrast=first.report.contrast)
+                                rows, first.report.bases, contrast=first.report.contrast)
     print(merged.summary())
     gain = merged.gains().get(100)
     verdict = "met" if gain >= TRANSFER_TARGET_POINTS else "MISSED"
     print(f"fine-tuned minus from scratch at 100 per class: {gain:+.1f} points (target >= "
           f"+{TRANSFER_TARGET_POINTS:.0f}): {verdict}")
-    write("conv_transfer.json", {"study_dir": str(first.run_dir), "base": first.report.base,
+    write("conv_transfer.json", {"study_dir": str(first.run_dir), "bases": first.report.bases,
                                  "rows": rows, "gain_at_100": gain,
                                  "summary": merged.summary_table().to_dict(),
                                  "wall_minutes": round((time.perf_counter() - began) / 60, 1)})

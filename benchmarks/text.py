@@ -7,10 +7,14 @@ folds, the stacking of all of them (kdl.ensemble.stack), and the serving latency
 Usage (from the repository root):
     KDL_DATA_DIR=../shared/data python benchmarks/text.py [--only mr_nbsvm mr_cnn] [--seeds 0 1]
     KDL_DATA_DIR=../shared/data python benchmarks/text.py --vectors
-Writes benchmarks/out/text.json (text_vectors.json) and prints the figures for
+    KDL_DATA_DIR=../shared/data python benchmarks/text.py --embedding-init [--seeds 0 1]
+Writes benchmarks/out/text.json (text_vectors.json, text_embedding_init.json) and prints the
+figures for
 benchmarks/RESULTS.md. A seed changes the fold split and the initialisation. --vectors runs
 the word-vector pipelines at their defaults on the MR sentences + Tiny Shakespeare and prints
-their held-out pair figures, minutes and the neighbours of a few words.
+their held-out pair figures, minutes and the neighbours of a few words. --embedding-init runs
+the mr_embedding_init study: Kim's CNN from random, word2vec, GloVe and FastText vectors, frozen
+and fine-tuned, 10-fold each.
 """
 
 from __future__ import annotations
@@ -96,14 +100,31 @@ def vectors() -> None:
     write("text_vectors.json", figures)
 
 
+def embedding_init(seeds: list[int]) -> None:
+    """The mr_embedding_init study: its table, and its minutes."""
+    began = time.perf_counter()
+    result = pipelines.run("mr_embedding_init", seeds=seeds, verbose=2,
+                           runs_dir=tempfile.mkdtemp(prefix="kdl-bench-embedding-init-"))
+    print(result.report.summary(), flush=True)
+    write("text_embedding_init.json", {
+        "study_dir": str(result.run_dir), "bases": result.report.bases,
+        "rows": result.report.rows, "summary": result.report.summary_table().to_dict(),
+        "averages": result.report.averages(),
+        "wall_minutes": round((time.perf_counter() - began) / 60, 1)})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", default=list(PIPELINES), choices=PIPELINES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--vectors", action="store_true")
+    parser.add_argument("--embedding-init", action="store_true")
     args = parser.parse_args()
     if args.vectors:
         vectors()
+        return
+    if args.embedding_init:
+        embedding_init(args.seeds)
         return
     runs_dir = tempfile.mkdtemp(prefix="kdl-bench-text-")
     sentences = list(kdl_data.load("movie_review_polarity").x_train[:LATENCY_BATCH])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -262,32 +263,45 @@ def grad_cam_grid(images: np.ndarray, heat_maps: np.ndarray, titles: Sequence[st
     return _save(fig, path)
 
 
-def metric_against_setting(curves: Mapping[str, tuple[Sequence[float], Sequence[float],
+def metric_against_setting(curves: Mapping[str, tuple[Sequence[Any], Sequence[float],
                                                       Sequence[float]]],
                            setting: str, metric: str, path: str | Path, title: str,
                            averages: Mapping[str, float] | None = None) -> Path:
     """One line per arm of a study: {label: (setting values, means, standard deviations)}, the
     spread drawn as error bars where several seeds ran; a log x axis for sizes that span a
-    factor of ten or more; `averages` ({label: mean over the values}) as dashed lines."""
-    fig, axis = plt.subplots(figsize=(6.5, 4.2))
+    factor of ten or more; values that are not numbers (True / False, names) as categories;
+    `averages` ({label: mean over the values}) as dashed lines. `metric` labels the y axis,
+    e.g. "test accuracy".
+
+    Usage: metric_against_setting({"fine-tuned": ([100, 500], [0.7, 0.8], [0.01, 0.02])},
+                                  "labels per class", "test accuracy", "study.png", "transfer")
+    """
+    fig, axis = plt.subplots(figsize=(8.5, 4.2))
+    every = list(dict.fromkeys(v for values, _, _ in curves.values() for v in values))
+    categorical = any(isinstance(v, (bool, str, np.bool_)) for v in every)
+    position = {v: i for i, v in enumerate(every)}
     spans = []
     for label, (values, means, stds) in curves.items():
-        line = axis.errorbar(values, means, yerr=[0.0 if np.isnan(s) else s for s in stds],
+        xs = [position[v] for v in values] if categorical else [float(v) for v in values]
+        line = axis.errorbar(xs, means, yerr=[0.0 if np.isnan(s) else s for s in stds],
                              marker="o", capsize=3, label=label)
         if averages and label in averages:
             axis.axhline(averages[label], color=line[0].get_color(), linestyle="--",
                          linewidth=1, label=f"{label}: mean {averages[label]:.4f}")
-        spans += [float(v) for v in values]
+        spans += xs
     ticks = sorted(set(spans))
-    if spans and min(spans) > 0 and max(spans) / min(spans) >= 10:
+    if categorical:
+        axis.set_xticks(range(len(every)), [str(v) for v in every])
+        axis.set_xlim(-0.5, len(every) - 0.5)
+    elif spans and min(spans) > 0 and max(spans) / min(spans) >= 10:
         axis.set_xscale("log")
         axis.set_xticks(ticks, [f"{v:g}" for v in ticks])
         axis.xaxis.set_minor_locator(ticker.NullLocator())
     elif len(ticks) <= 12:
         axis.set_xticks(ticks, [f"{v:g}" for v in ticks])
-    axis.set(xlabel=setting.replace("_", " "), ylabel=f"test {metric}", title=title)
+    axis.set(xlabel=setting.replace("_", " "), ylabel=metric, title=title)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize="small")
+    axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the lines
     return _save(fig, path)
 
 

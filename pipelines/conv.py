@@ -175,8 +175,8 @@ register(
                     "head, (c) fine-tuned: the head first, then every layer at a fifth of the "
                     f"rate; {TRANSFER_EPOCHS} epochs each, tested on the 5,000 test images of "
                     "classes 5-9.",
-        base=Arm("ResNet-20 on classes 0-4", get("cifar10_resnet"),
-                 {"classes": TRANSFER_SOURCE, "epochs": 15, "validation": "none"}),
+        bases=(Arm("ResNet-20 on classes 0-4", get("cifar10_resnet"),
+                   {"classes": TRANSFER_SOURCE, "epochs": 15, "validation": "none"}),),
         arms=(
             Arm("from scratch", get("cifar10_resnet"),
                 {**FEW_LABELS, "epochs": TRANSFER_EPOCHS}),

@@ -10,7 +10,8 @@ Usage:
 """
 
 from kdl.spec import PipelineSpec, Training
-from pipelines.registry import register
+from kdl.study import Arm, Study
+from pipelines.registry import get, register
 
 # MR comes lower-cased with punctuation apart from the words, so its pipelines keep "!", "?"
 # and "--" as tokens (standardize="lower").
@@ -142,5 +143,39 @@ register(
         optimizing_metric="pair_roc_auc",
         expected="vectors for words never seen",
         **VECTORS,
+    ),
+)
+
+# The lecture's question "does starting from trained word vectors help?": Kim's CNN on MR from
+# random vectors and from each kdl word-vector run, the vectors frozen or fine-tuned. The
+# vector runs read MR's sentences (never their labels) and Tiny Shakespeare.
+EMBEDDING_DIM = 50  # the word-vector pipelines' size, so every arm has the same network
+INITIALISED = {"embedding_dim": EMBEDDING_DIM}
+
+register(
+    Study(
+        name="mr_embedding_init",
+        family="text",
+        description="Kim's CNN on MR (10-fold) with its word embedding started from random "
+                    "vectors, or from the CBOW word2vec, GloVe or FastText (subword) vectors "
+                    "trained by kdl on the MR sentences (their text, not their labels) and "
+                    f"Tiny Shakespeare; {EMBEDDING_DIM} dimensions everywhere, the embedding "
+                    "frozen (False) or fine-tuned (True).",
+        bases=(Arm("word2vec", get("word2vec_cbow")),
+               Arm("GloVe", get("glove")),
+               Arm("FastText", get("fasttext_vectors"), {"export": True})),
+        arms=(Arm("random", get("mr_cnn"), INITIALISED),
+              Arm("word2vec", get("mr_cnn"), INITIALISED, transfers="word2vec",
+                  base_as="embeddings"),
+              Arm("GloVe", get("mr_cnn"), INITIALISED, transfers="GloVe", base_as="embeddings"),
+              Arm("FastText", get("mr_cnn"), INITIALISED, transfers="FastText",
+                  base_as="embeddings")),
+        setting="trainable_embeddings",
+        values=(False, True),
+        metric="accuracy",
+        setting_label="embedding fine-tuned",
+        average=True,
+        expected="trained vectors above random ones when frozen; fine-tuning closes most of "
+                 "the gap (Kim 2014: CNN-static and non-static above CNN-rand)",
     ),
 )

@@ -32,7 +32,7 @@ def tiny_study(**changes) -> Study:
     mlp = pipelines.get("mnist_mlp")
     fields = {"name": "tiny_transfer", "family": "dense", "setting": "subset",
               "values": (100, 200), "contrast": ("fine-tuned", "from scratch"),
-              "base": Arm("base", mlp, {**TINY, "subset": 300}),
+              "bases": (Arm("base", mlp, {**TINY, "subset": 300}),),
               "arms": (Arm("from scratch", mlp, {**TINY, "validation": "none"}),
                        Arm("fine-tuned", mlp, {"model": "transfer", "validation": "none",
                                                "phases": (Phase(1, 1e-3, "above:features"),
@@ -99,8 +99,18 @@ def test_bad_studies_are_refused_when_declared_or_before_training(workdir):
         tiny_study(arms=(Arm("a", mlp, {"widht": 3}),), contrast=None)
     with pytest.raises(ConfigError, match="contrast .* names arms it does not have"):
         tiny_study(contrast=("fine-tuned", "nobody"))
-    with pytest.raises(ConfigError, match="transfer but no base run"):
-        tiny_study(base=None)
+    with pytest.raises(ConfigError, match="needs exactly one base run; the study has 0"):
+        tiny_study(bases=())
+    two = (Arm("base", mlp), Arm("other", mlp))
+    with pytest.raises(ConfigError, match="Name the base: transfers=<its label>"):
+        tiny_study(bases=two)
+    with pytest.raises(ConfigError, match="'nobody', which is not one of its base runs"):
+        tiny_study(arms=(Arm("a", mlp, transfers="nobody"),), contrast=None)
+    with pytest.raises(ConfigError, match=r"base_model=\{label: run folder\}"):
+        run_study(tiny_study(bases=two, arms=(Arm("a", mlp, transfers="other"),),
+                             contrast=None), base_model="runs/x")
+    with pytest.raises(ConfigError, match=r"names \['nobody'\], not base runs"):
+        run_study(tiny_study(), base_model={"nobody": "runs/x"})
     with pytest.raises(ConfigError, match="distinct labels"):
         tiny_study(arms=(Arm("a", mlp), Arm("a", mlp)), contrast=None)
     study = tiny_study()
@@ -136,8 +146,8 @@ def test_cifar10_transfer_on_real_cifar10_keeps_frozen_features_as_trained(workd
     study = pipelines.get("cifar10_transfer")
     small = {"depth": 8, "width": 0.25}
     study = dataclasses.replace(
-        study, base=dataclasses.replace(study.base, overrides={
-            **study.base.overrides, **small, "per_class": 20, "epochs": 1}),
+        study, bases=(dataclasses.replace(study.bases[0], overrides={
+            **study.bases[0].overrides, **small, "per_class": 20, "epochs": 1}),),
         arms=tuple(arm if arm.transfers else dataclasses.replace(
             arm, overrides={**arm.overrides, **small}) for arm in study.arms))
     result = run_study(study, values=(6,), epochs=1, verbose=0)

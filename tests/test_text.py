@@ -109,8 +109,9 @@ def test_builders_take_strings_and_trained_vectors():
         vocabulary = model.get_layer("vectorize").get_vocabulary()
         matrix = np.asarray(model.get_layer("embedding").embeddings)
         assert matrix.shape == (len(vocabulary), 6)
-        np.testing.assert_allclose(matrix[vocabulary.index("good")], vectors["good"])
-        np.testing.assert_allclose(matrix[vocabulary.index("dull")], vectors["dull"])
+        trained = matrix[[vocabulary.index("good"), vocabulary.index("dull")]]
+        _assert_scaled_copies(trained, np.stack([vectors["good"], vectors["dull"]]))
+        assert trained.std() == pytest.approx(0.25 / np.sqrt(3), rel=1e-4)  # the random rows
         assert np.abs(matrix[vocabulary.index("fun")]).max() <= 0.25
         model.compile("adam", "sparse_categorical_crossentropy")
         model.fit(_strings(texts), labels, epochs=1, verbose=0)
@@ -402,5 +403,68 @@ def test_word_vector_pipelines_serve_words_and_feed_a_classifier(workdir, name):
                                export=False)
     embedding = classifier.model.layers[1].get_layer("embedding")
     vocabulary = classifier.model.layers[1].get_layer("vectorize").get_vocabulary()
-    np.testing.assert_allclose(np.asarray(embedding.embeddings)[vocabulary.index("cat")],
-                               saved["cat"], rtol=1e-5)
+    words = [w for w in vocabulary[2:] if w in saved]
+    _assert_scaled_copies(np.asarray(embedding.embeddings)[[vocabulary.index(w) for w in words]],
+                          np.stack([saved[w] for w in words]))
+
+
+def test_mr_embedding_init_starts_each_arm_from_its_base_vectors(workdir):
+    """The study trains the three word-vector runs, then each CNN arm starts from its own run's
+    vectors: frozen, the embedding rows are the run's vectors; the FastText arm also gets
+    vectors for MR words its run never counted (through the run's export)."""
+    require_data("rt-polaritydata")
+    import dataclasses
+
+    from kdl.models.text import read_word_vectors
+    from kdl.study import run_study
+
+    study = pipelines.get("mr_embedding_init")
+    sentences = list(kdl_data.load("movie_review_polarity").x_train[:1500])
+    small_vectors = {"data": sentences, "min_count": 3, "dim": 8, "epochs": 1}
+    small_cnn = {"subset": 400, "validation": "stratified_kfold:2", "epochs": 1, "filters": 4,
+                 "embedding_dim": 8, "sequence_length": 24}
+    study = dataclasses.replace(
+        study,
+        bases=tuple(dataclasses.replace(b, overrides={**b.overrides, **small_vectors})
+                    for b in study.bases),
+        arms=tuple(dataclasses.replace(a, overrides={**a.overrides, **small_cnn})
+                   for a in study.arms))
+    result = run_study(study, values=(False,), verbose=0)
+    assert result.report.part == "out-of-fold"
+    assert [row["arm"] for row in result.report.rows] == ["random", "word2vec", "GloVe",
+                                                          "FastText"]
+    bases = dict(zip(("word2vec", "GloVe", "FastText"), result.results[:3]))
+    arms = dict(zip(("random", "word2vec", "GloVe", "FastText"), result.results[3:]))
+    assert bases["FastText"].export_path is not None and bases["GloVe"].export_path is None
+    for label in ("word2vec", "GloVe", "FastText"):
+        saved = read_word_vectors(bases[label].run_dir / "word_vectors.txt")
+        core = arms[label].model.layers[1]
+        vocabulary = core.get_layer("vectorize").get_vocabulary()
+        matrix = np.asarray(core.get_layer("embedding").embeddings)
+        assert not core.get_layer("embedding").trainable
+        shared = [w for w in vocabulary[2:] if w in saved]
+        assert {"film", "movie", "good"} <= set(shared)
+        rows, expected = [vocabulary.index(w) for w in shared], [saved[w] for w in shared]
+        if label == "FastText":
+            unseen = [w for w in vocabulary[2:] if w not in saved][:5]
+            assert unseen
+            rows += [vocabulary.index(w) for w in unseen]
+            expected += list(_serve_words(bases[label].export_path, unseen))
+        _assert_scaled_copies(matrix[rows], np.stack(expected))
+    assert not arms["random"].model.layers[1].get_layer("embedding").trainable
+    assert (result.run_dir / "study.png").is_file()
+
+
+def _assert_scaled_copies(rows, vectors):
+    """`rows` are `vectors` times one positive factor (the embedding rescales trained
+    vectors to the random rows' spread)."""
+    factor = float((rows * vectors).sum() / (vectors ** 2).sum())
+    assert factor > 0
+    np.testing.assert_allclose(rows, factor * vectors, rtol=1e-4, atol=1e-5)
+
+
+def _serve_words(export_path, words):
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(export_path))
+    return loaded.serve(tf.constant(words)).numpy()

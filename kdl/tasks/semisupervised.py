@@ -127,7 +127,7 @@ class SemiSupervisedTask(ReconstructionTask):
                 curves[few_labels.HEAD_TITLES[head]] = (
                     [int(c) for c in by_count], [m for m, _ in stats], [s for _, s in stats])
             path = plots.metric_against_setting(
-                curves, "labelled training images", "accuracy", run_dir / "few_labels.png",
+                curves, "labelled training images", "test accuracy", run_dir / "few_labels.png",
                 f"learning from a few labels ({self.draws} draws each)")
             made[path.stem] = path.name
         return made

@@ -25,11 +25,11 @@ from kdl import plots
 from kdl.data import Dataset
 from kdl.errors import ConfigError
 from kdl.lazy import lazy
+from kdl.models.text.word_vectors import VECTORS_FILE
 from kdl.tasks.base import FitPart, Serving, TaskBase
 
 keras = lazy("keras")
 
-VECTORS_FILE = "word_vectors.txt"
 NEIGHBOURS_TITLE = "Nearest neighbours (cosine)"
 ANALOGIES_TITLE = "Analogies (b - a + c)"
 PROBES = ("good", "bad", "funny", "boring", "love", "film", "king", "night", "sweet", "death")

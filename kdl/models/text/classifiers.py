@@ -8,8 +8,9 @@ task), never from the builder's own reading.
 - fasttext_classifier: the mean of word and bigram embeddings, then a linear layer.
 - text_cnn: Kim (2014): convolutions of several widths over word embeddings, max-pooled.
 - text_rnn: a (bidirectional) LSTM or GRU over word embeddings.
-Embedding models start from trained word vectors with `embeddings=` ({word: vector} or a
-word2vec / GloVe text file), frozen or fine-tuned (`trainable_embeddings`).
+Embedding models start from trained word vectors with `embeddings=` ({word: vector}, a
+word2vec / GloVe text file, or a kdl word-vector run), frozen or fine-tuned
+(`trainable_embeddings`).
 
 Usage:
     corpus = Corpus(texts, labels, num_classes=2)
@@ -30,6 +31,7 @@ from kdl.errors import ConfigError
 from kdl.lazy import lazy
 from kdl.models.dense import dense_block, output_head
 from kdl.models.text.corpus import Corpus
+from kdl.models.text.word_vectors import VECTORS_FILE
 
 keras = lazy("keras")
 layers = lazy("keras.layers")
@@ -52,7 +54,8 @@ def _check_corpus(corpus: Any) -> Corpus:
 def bag_of_words(input_shape: Sequence[int], num_outputs: int, corpus: Corpus,
                  mode: str = "tf_idf", ngrams: int = 2, max_tokens: int | None = None,
                  min_count: int = 1, widths: Sequence[int] = (), dropout: float = 0.0,
-                 l2: float = 0.0, standardize: str | None = "lower_and_strip_punctuation",
+                 l2: float = 0.0,
+                 standardize: str | None = "lower_and_strip_punctuation",
                  output_activation: str | None = "softmax",
                  name: str = "bag_of_words") -> keras.Model:
     """N-gram features of the whole text, then a linear layer (widths=()) or an MLP. `mode`:
@@ -112,30 +115,73 @@ def read_word_vectors(path: str | Path) -> dict[str, np.ndarray]:
     return vectors
 
 
+def word_vectors_for(words: Sequence[str], source: Mapping[str, Any] | str | Path
+                     ) -> Mapping[str, Any]:
+    """Trained vectors for `words` from {word: vector}, a "word v1 v2 ..." text file, or a kdl
+    word-vector run (its folder or export): the export's `serve` is asked for the words, so a
+    subword (FastText) run gives vectors to words it never saw; words it has no vector for
+    (zeros) are left out.
+
+    Usage: vectors = word_vectors_for(["good", "bad"], "runs/glove/20261205-101500")
+    """
+    if isinstance(source, Mapping):
+        return source
+    path = Path(source).expanduser()
+    if path.is_file():
+        return read_word_vectors(path)
+    from kdl import export
+
+    if path.is_dir() and export.versions(path):
+        path = path / str(export.versions(path)[-1])
+    try:
+        found = export.export_folder(path)
+    except ConfigError:
+        if (path / VECTORS_FILE).is_file():
+            return read_word_vectors(path / VECTORS_FILE)
+        raise ConfigError(f"embeddings={source}: give a word-vectors text file, or the run "
+                          f"folder or export of a word-vector pipeline (word2vec, glove, ...); "
+                          f"found neither an export nor {VECTORS_FILE} there.") from None
+    import tensorflow as tf
+
+    loaded = export.load_export(found)  # held: its variables live as long as it does
+    words = list(words)
+    vectors: dict[str, np.ndarray] = {}
+    for start in range(0, len(words), 4096):
+        batch = words[start:start + 4096]
+        rows = np.asarray(loaded.serve(tf.constant(batch)))
+        vectors.update((w, row) for w, row in zip(batch, rows) if np.any(row))
+    return vectors
+
+
 def embedding_layer(vocabulary: Sequence[str], dim: int,
                     embeddings: Mapping[str, Any] | str | Path | None = None,
                     trainable: bool = True, seed: int = 0, mask: bool = True,
                     name: str = "embedding"):
     """An Embedding over [padding, unknown, *vocabulary] and the matrix it starts from: rows
-    of words with a trained vector start from it (and `dim` is the vectors' length), the
-    others uniform in ±0.25 (no matrix without `embeddings`: Keras's own initialisation);
-    `trainable=False` keeps the trained vectors frozen. Index 0 (padding) is masked unless
-    `mask` is False (a convolution takes the zero rows instead).
+    of words with a trained vector start from it, scaled so the vectors' spread is the random
+    rows' (as Kim 2014 matched the two; `dim` is the vectors' length), the others uniform in
+    ±0.25 (no matrix without `embeddings`: Keras's own initialisation); `trainable=False`
+    keeps the vectors, trained or random, frozen. Index 0 (padding) is masked unless `mask`
+    is False (a convolution takes the zero rows instead).
 
     Usage: layer, matrix = embedding_layer(["good", "bad"], 50, {"good": vector})
     """
     if embeddings is None:
-        return layers.Embedding(len(vocabulary) + 2, dim, mask_zero=mask, name=name), None
-    vectors = read_word_vectors(embeddings) if isinstance(embeddings, (str, Path)) else embeddings
+        return layers.Embedding(len(vocabulary) + 2, dim, mask_zero=mask, trainable=trainable,
+                                name=name), None
+    vectors = word_vectors_for(vocabulary, embeddings)
     if not vectors:
-        raise ConfigError("embeddings= holds no word vectors.")
+        raise ConfigError("embeddings= holds no word vectors for this vocabulary.")
     dim = len(next(iter(vectors.values())))
     rng = np.random.default_rng(seed)
     matrix = rng.uniform(-INIT_RANGE, INIT_RANGE, (len(vocabulary) + 2, dim)).astype(np.float32)
     matrix[0] = 0.0
-    for row, word in enumerate(vocabulary, start=2):
-        if word in vectors:
-            matrix[row] = vectors[word]
+    rows = [row for row, word in enumerate(vocabulary, start=2) if word in vectors]
+    if not rows:
+        raise ConfigError("embeddings= has a vector for none of the vocabulary's words (e.g. "
+                          f"{list(vocabulary[:3])}).")
+    trained = np.stack([np.asarray(vectors[vocabulary[row - 2]], np.float32) for row in rows])
+    matrix[rows] = trained * (INIT_RANGE / np.sqrt(3.0) / max(float(trained.std()), 1e-12))
     return layers.Embedding(len(vocabulary) + 2, dim, mask_zero=mask, trainable=trainable,
                             name=name), matrix
 

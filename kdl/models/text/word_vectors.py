@@ -28,6 +28,7 @@ keras = lazy("keras")
 layers = lazy("keras.layers")
 
 WORD_VECTORS = "word_vectors"  # the embedding whose rows are the word vectors
+VECTORS_FILE = "word_vectors.txt"  # the vectors a word-vector run writes in its folder
 
 
 def _pair_score(target_vectors, context_vectors):
