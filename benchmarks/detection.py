@@ -7,10 +7,13 @@
   externally pretrained weights.
 - raccoon_pretrained: the same with the backbone of kdl's CIFAR-10 classifier
   (cifar10_cspdarknet, trained first unless --base-model names its export).
+- shapes_ssd, raccoon_ssd, raccoon_ssd_pretrained: the same three with the SSD-style
+  detector (same backbone, same targets).
 Every default run should train in under 30 minutes on the 2-core machine.
 
 Usage (from the repository root):
-    KDL_DATA_DIR=../shared/data python benchmarks/detection.py [--only shapes] [--seeds 0 1]
+    KDL_DATA_DIR=../shared/data python benchmarks/detection.py [--only shapes shapes_ssd]
+        [--seeds 0 1]
 Writes benchmarks/out/detection.json (merged with earlier parts) and prints the figures for
 benchmarks/RESULTS.md.
 """
@@ -30,8 +33,9 @@ from kdl import export
 from kdl.tasks.detection import BASELINE_TITLE, SUPPRESSION_TITLE
 
 RUNS = {"shapes": "shapes_yolov8", "raccoon": "raccoon_yolov8",
-        "raccoon_pretrained": "raccoon_yolov8_pretrained"}
-TARGETS = {"shapes": 0.90, "raccoon": 0.50, "raccoon_pretrained": 0.50}
+        "raccoon_pretrained": "raccoon_yolov8_pretrained", "shapes_ssd": "shapes_ssd",
+        "raccoon_ssd": "raccoon_ssd", "raccoon_ssd_pretrained": "raccoon_ssd_pretrained"}
+TARGETS = {part: 0.90 if part.startswith("shapes") else 0.50 for part in RUNS}
 MINUTES_ALLOWED = 30.0
 OUT = Path(__file__).parent / "out" / "detection.json"
 
@@ -117,7 +121,7 @@ def _spread(runs: list[dict], key: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=tuple(RUNS))
+    parser.add_argument("--only", nargs="+", choices=tuple(RUNS), default=list(RUNS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--keep-runs", metavar="DIR",
                         help="keep the runs (reports, plots) in DIR instead of a temporary folder")
@@ -133,12 +137,14 @@ def main() -> None:
     figures = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                            **export.environment()}}
     with tempfile.TemporaryDirectory() as scratch:
+        base_model = args.base_model
         for part, name in RUNS.items():
-            if args.only not in (None, part):
+            if part not in args.only:
                 continue
             overrides = {}
-            if part == "raccoon_pretrained":
-                overrides["base_model"] = args.base_model or backbone(args.keep_runs or scratch)
+            if part.endswith("pretrained"):
+                base_model = base_model or backbone(args.keep_runs or scratch)
+                overrides["base_model"] = base_model
             figures[part] = one_pipeline(name, args.seeds, args.keep_runs or scratch, **overrides)
             summary(part, figures[part])
     OUT.parent.mkdir(exist_ok=True)

@@ -2,8 +2,9 @@
 computed examples; mAP from pycocotools on hand-made cases (perfect predictions, a shifted box
 at IoU 0.68, a false positive ranked first); boxes that stay on their objects under the
 training augmentation; the Raccoon loader in its VOC XML and CSV layouts; the user's boxes
-from VOC XML, COCO JSON and arrays; and a YOLOv8 pipeline end to end whose export reloads
-without kdl and gives the same boxes, through `kdl detect` too."""
+from VOC XML, COCO JSON and arrays; the SSD's box encoding, anchors, matching and hard-negative
+mining against hand-made cases; and the YOLOv8 and SSD pipelines end to end, whose exports
+reload without kdl and give the same boxes, through `kdl detect` too."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ from kdl.data.detection import read_coco, read_voc
 from kdl.data.user import from_user_data
 from kdl.errors import ConfigError, CorruptDataError
 from kdl.gradcam import grad_cam
-from kdl.models.detection import cspdarknet_classifier, yolov8
+from kdl.models.detection import cspdarknet_classifier, ssd, yolov8
 from kdl.models.detection.augment import box_augmentation
 from kdl.models.detection.decoder import SuppressionDecoder
+from kdl.models.detection.ssd_model import decode_boxes, encode_boxes, hardest_negatives
 from kdl.tasks.detection import BASELINE_TITLE, SUPPRESSION_TITLE, overlapping_images
 from tests.conftest import require_data
 
@@ -250,8 +252,10 @@ def _empty(tmp_path):
     return folder
 
 
-def test_shapes_yolov8_reports_map_and_its_export_gives_the_same_boxes(workdir, capsys):
-    result = pipelines.run("shapes_yolov8", **TINY)
+@pytest.mark.parametrize("name", ["shapes_yolov8", "shapes_ssd"])
+def test_shapes_detectors_report_map_and_their_exports_give_the_same_boxes(workdir, capsys,
+                                                                          name):
+    result = pipelines.run(name, **TINY)
     scores = result.metrics
     for name in ("map_50", "map", "map_75", "ap50_circle", "ap50_triangle"):
         assert 0.0 <= scores[name] <= 1.0
@@ -276,8 +280,14 @@ def test_shapes_yolov8_reports_map_and_its_export_gives_the_same_boxes(workdir, 
                      "--out", str(workdir / "boxes.png")])
     printed = capsys.readouterr().out
     assert code == 0 and "photo.png:" in printed and (workdir / "boxes.png").exists()
-    count = int(np.asarray(reloaded["num_detections"])[0])
-    assert f"{count} detected" in printed  # the same detections, scaled to the 256 px file
+    with Image.open(photo) as opened:  # what `kdl detect` feeds the export: the file resized
+        fed = np.asarray(opened.convert("RGB").resize((64, 64), Image.BILINEAR), np.float32)
+    seen = served.serve(fed[None])
+    count = int(np.asarray(seen["num_detections"])[0])
+    assert f"{count} detected" in printed
+    first_box = printed.splitlines()[1].split("[")[1].rstrip("]").split(", ")
+    best = np.clip(np.asarray(seen["boxes"])[0, 0] * 4, 0, 256)  # scaled to the file, clipped
+    np.testing.assert_allclose([float(v) for v in first_box], best, atol=0.06)
     assert cli.main(["detect", str(result.export_path), str(workdir / "nothing.png")]) == 2
 
 
@@ -292,6 +302,71 @@ def test_bad_detection_settings_fail_before_training(workdir):
         pipelines.run("shapes_yolov8", targets="masks", **TINY)
     with pytest.raises(ConfigError, match="runs on your data"):
         pipelines.run("detector", epochs=1)
+    with pytest.raises(ConfigError, match="box_loss must be one of ciou, iou, smooth_l1"):
+        pipelines.run("shapes_ssd", box_loss="l2", **TINY)
+    with pytest.raises(ConfigError, match="the SSD's classification_loss is one of focal"):
+        pipelines.run("shapes_ssd", classification_loss="binary_crossentropy", **TINY)
+    with pytest.raises(ConfigError, match="YOLOV8Detector takes"):
+        pipelines.run("shapes_yolov8", box_loss="smooth_l1", **TINY)
+    with pytest.raises(ConfigError, match="divisible by 128"):
+        pipelines.run("shapes_ssd", extra_levels=2, **TINY)
+
+
+def test_ssd_box_encoding_is_the_lecture_offsets_and_decodes_back():
+    anchors = np.array([[0, 0, 10, 10], [10, 20, 30, 30]], np.float32)
+    true = np.array([[1, 1, 11, 11], [10, 20, 50, 30]], np.float32)
+    offsets = np.asarray(encode_boxes(anchors, true))
+    # centre shifted by a tenth of the anchor's side, over the variance 0.1; same size: log 1
+    np.testing.assert_allclose(offsets[0], [1.0, 1.0, 0.0, 0.0], atol=1e-6)
+    # twice as wide, centred 10 px right of a 20 px wide anchor: 0.5 / 0.1, log 2 / 0.2
+    np.testing.assert_allclose(offsets[1], [5.0, 0.0, np.log(2) / 0.2, 0.0], atol=1e-5)
+    np.testing.assert_allclose(np.asarray(decode_boxes(anchors, offsets)), true, atol=1e-4)
+
+
+def test_ssd_anchors_follow_the_predictions_and_every_true_box_gets_one():
+    detector = ssd((64, 64, 3), 3, channels=(8, 16, 32, 64))
+    anchors = np.asarray(detector.anchors((64, 64, 3)))
+    per_position = 9
+    counts = [(64 // stride) ** 2 * per_position for stride in (8, 16, 32, 64)]
+    raw = detector(np.zeros((1, 64, 64, 3), np.float32))
+    assert anchors.shape == (sum(counts), 4) == raw["boxes"].shape[1:]
+    assert raw["classes"].shape[1:] == (sum(counts), 3)
+    centres = (anchors[:, :2] + anchors[:, 2:]) / 2
+    # the first map (stride 8) row by row, 9 anchors per position: position (row 1, column 2)
+    first = (1 * 8 + 2) * per_position
+    np.testing.assert_allclose(centres[first:first + per_position], [[20.0, 12.0]] * 9)
+    sides = anchors[:per_position, 2:] - anchors[:per_position, :2]
+    np.testing.assert_allclose(sides[:, 0] / sides[:, 1], [0.5, 1, 2] * 3, rtol=1e-5)
+    np.testing.assert_allclose(np.sqrt(sides.prod(1))[::3], [24, 24 * 1.26, 24 * 1.59],
+                               rtol=1e-5)
+    images = np.zeros((1, 64, 64, 3), np.float32)
+    small = [30, 30, 36, 36]  # 6 px: IoU < 0.2 with every anchor, matched all the same
+    big = [0, 0, 48, 48]
+    target = detector.targets(images, {"boxes": np.array([[small, big, [-1] * 4]], np.float32),
+                                       "classes": np.array([[2, 1, -1]], np.float32)})
+    positive = np.asarray(target["positive"])[0]
+    classes = np.asarray(target["classes"])[0]
+    assert set(classes[positive]) == {1, 2}
+    assert (classes[~positive] == -1).all()
+    matched_small = np.flatnonzero(positive & (classes == 2))
+    assert len(matched_small) == 1  # only its forced best anchor
+    overlaps = boxes.iou(anchors, np.array([small, big], np.float32))
+    assert matched_small[0] == overlaps[:, 0].argmax()
+    negative = np.asarray(target["negative"])[0]
+    assert not (positive & negative).any()
+    assert (overlaps.max(1)[negative] < 0.4).all()
+    decoded = np.asarray(decode_boxes(anchors, np.asarray(target["offsets"])[0]))
+    np.testing.assert_allclose(decoded[matched_small[0]], small, atol=1e-3)
+
+
+def test_hard_negative_mining_keeps_three_negatives_per_positive():
+    losses = np.array([[5.0, 1.0, 2.0, 3.0, 4.0, 0.5, 6.0]], np.float32)
+    negative = np.array([[0, 1, 1, 1, 1, 1, 0]], np.float32)
+    positive = np.array([[1, 0, 0, 0, 0, 0, 0]], np.float32)
+    kept = np.asarray(hardest_negatives(losses, negative, positive))
+    np.testing.assert_allclose(kept, [[0, 0, 2.0, 3.0, 4.0, 0, 0]])  # 6.0 is not a negative
+    none = np.asarray(hardest_negatives(losses, negative, np.zeros_like(positive)))
+    np.testing.assert_allclose(none, [[0, 0, 2.0, 3.0, 4.0, 0, 0]])  # at least 1 positive
 
 
 def test_a_kdl_trained_backbone_starts_the_detector_with_its_weights():
@@ -308,6 +383,9 @@ def test_a_kdl_trained_backbone_starts_the_detector_with_its_weights():
         yolov8((64, 64, 3), 2, channels=(16, 32, 64, 128), base_model=classifier)
     with pytest.raises(ConfigError, match="holds no YOLOv8 backbone"):
         yolov8((64, 64, 3), 2, base_model=keras.Sequential([keras.layers.Dense(2)]))
+    single_shot = ssd((64, 64, 3), 2, channels=(8, 16, 32, 64), base_model=classifier)
+    for mine, theirs in zip(single_shot.backbone.get_weights(), trained.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
     images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3))
     heat = grad_cam(classifier, images)  # through the nested backbone to the head's scores
     assert heat.shape == (2, 64, 64) and heat.max() == pytest.approx(1.0)

@@ -35,7 +35,7 @@ from kdl.models.conv import (
     vgg19,
 )
 from kdl.models.dense import dense_block, linear, mlp
-from kdl.models.detection import cspdarknet_classifier, yolov8
+from kdl.models.detection import cspdarknet_classifier, ssd, yolov8
 from kdl.models.recommender import bpr, matrix_factorization, neural_recommender
 from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
 from kdl.models.segmentation import fcn, segnet, unet
@@ -88,6 +88,7 @@ BUILDERS: dict[str, Builder] = {
     "segnet": segnet,
     "unet": unet,
     "yolov8": yolov8,
+    "ssd": ssd,
     "cspdarknet_classifier": cspdarknet_classifier,
 }
 # Given by the runner, never by a pipeline's parameters: the input shape, the fitted input
@@ -99,7 +100,8 @@ RUNNER_ARGUMENTS = ("input_shape", "preprocessing", "base_model", "name")
 # that defines Keras classes adds its module here.
 KERAS_CLASS_MODULES = ("kdl.losses", "kdl.models.layers", "kdl.models.pairwise",
                        "kdl.models.autoencoder.model", "kdl.models.text.word_vectors",
-                       "kdl.models.segmentation.layers", "kdl.models.detection.decoder")
+                       "kdl.models.segmentation.layers", "kdl.models.detection.decoder",
+                       "kdl.models.detection.ssd_model")
 
 
 def register_keras_classes() -> None:

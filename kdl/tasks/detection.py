@@ -35,14 +35,19 @@ SUPPRESSION_TITLE = "Suppression: the same predictions under hard NMS and soft-N
 BASELINE_TITLE = "Against a baseline"
 OVERLAP = 0.3  # two true boxes at this IoU or more make an image "with overlapping objects"
 CROWDED_IMAGES = 10  # the suppression table scores those images apart when there are this many
+CLASSIFICATION_LOSSES = ("binary_crossentropy", "focal", "hard_negatives")
+BOX_LOSSES = ("ciou", "iou", "smooth_l1")
+YOLO_LOSSES = {"classification_loss": "binary_crossentropy", "box_loss": "ciou"}
 
 
 @dataclass(frozen=True)
 class DetectionTask(TaskBase):
     """Boxes and classes. Task parameters (a spec's task_params, or overrides): the training
     augmentation, `flips` (mirror left-right) and `zoom` (train on random crops of `zoom` to
-    1 times the image side, zoomed back; 1: none), and the losses of a KerasCV detector,
-    `classification_loss` and `box_loss` ("ciou" or "iou")."""
+    1 times the image side, zoomed back; 1: none), and the detector's losses (None: its own
+    defaults): `classification_loss` ("binary_crossentropy" for YOLOv8; "focal" or
+    "hard_negatives" for the SSD) and `box_loss` ("ciou" or "iou" for YOLOv8; "smooth_l1"
+    for the SSD)."""
 
     name: str = "detection"
     default_optimizing_metric: str = "map_50"
@@ -52,15 +57,19 @@ class DetectionTask(TaskBase):
     parameters: ClassVar[tuple[str, ...]] = ("flips", "zoom", "classification_loss", "box_loss")
     flips: bool = True
     zoom: float = 1.0
-    classification_loss: str = "binary_crossentropy"
-    box_loss: str = "ciou"
+    classification_loss: str | None = None
+    box_loss: str | None = None
     class_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.flips, bool):
             raise ConfigError(f"flips must be True or False; got {self.flips!r}.")
-        if self.box_loss not in ("ciou", "iou"):
-            raise ConfigError(f"box_loss must be 'ciou' or 'iou'; got {self.box_loss!r}.")
+        checked = {"classification_loss": (self.classification_loss, CLASSIFICATION_LOSSES),
+                   "box_loss": (self.box_loss, BOX_LOSSES)}
+        for name, (value, valid) in checked.items():
+            if value is not None and value not in valid:
+                raise ConfigError(f"{name} must be one of {', '.join(valid)} (or None: the "
+                                  f"detector's own); got {value!r}.")
         from kdl.models.detection.augment import box_augmentation
 
         box_augmentation(self.flips, self.zoom)  # checks zoom
@@ -84,9 +93,19 @@ class DetectionTask(TaskBase):
 
     def compile(self, model: Any, optimizers: dict[str, Any],
                 builder_args: dict[str, Any]) -> None:
-        """The detector's own losses, classification and box regression."""
-        model.compile(optimizer=optimizers["model"], classification_loss=self.classification_loss,
-                      box_loss=self.box_loss)
+        """The detector's own losses, classification and box regression: those the task
+        names, else the detector's defaults."""
+        from kdl.models.detection.ssd_model import SSD
+
+        given = {"classification_loss": self.classification_loss, "box_loss": self.box_loss}
+        losses = {**({} if isinstance(model, SSD) else YOLO_LOSSES),
+                  **{key: value for key, value in given.items() if value is not None}}
+        try:
+            model.compile(optimizer=optimizers["model"], **losses)
+        except ValueError as err:  # KerasCV's YOLOv8 refuses a loss it does not take
+            raise ConfigError(f"{type(model).__name__} takes classification_loss="
+                              f"'binary_crossentropy' and box_loss 'ciou' or 'iou'; got "
+                              f"{losses} ({err}).") from None
 
     def augmentation(self) -> Any:
         """The joint image-and-box augmentation, or None when flips and zoom are off."""

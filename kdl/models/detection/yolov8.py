@@ -43,9 +43,7 @@ def yolov8(input_shape: Sequence[int], num_classes: int,
     if height is None or width is None or height % 32 or width % 32:
         raise ConfigError(f"YOLOv8 needs a fixed image size divisible by 32 (its coarsest "
                           f"stride); got {height}x{width}: set the data's image_size.")
-    backbone = yolov8_backbone(input_shape, channels, depth)
-    if base_model is not None:
-        backbone.set_weights(trained_backbone(base_model, channels, depth).get_weights())
+    backbone = started_backbone(input_shape, channels, depth, base_model)
     decoder = SuppressionDecoder(BOX_FORMAT, from_logits=False, method=suppression,
                                  iou_threshold=iou_threshold, sigma=sigma,
                                  confidence_threshold=confidence_threshold,
@@ -67,6 +65,18 @@ def yolov8_backbone(input_shape: Sequence[Any], channels: Sequence[int],
     return keras_cv.models.YOLOV8Backbone(
         stackwise_channels=list(channels), stackwise_depth=list(depth),
         include_rescaling=True, activation="swish", input_shape=tuple(input_shape))
+
+
+def started_backbone(input_shape: Sequence[Any], channels: Sequence[int], depth: Sequence[int],
+                     base_model: Any = None) -> Any:
+    """A detector's YOLOv8 backbone: fresh, or with the weights of the one in `base_model`.
+
+    Usage: started_backbone((256, 256, 3), (16, 32, 64, 128), (1, 1, 1, 1), classifier)
+    """
+    backbone = yolov8_backbone(input_shape, channels, depth)
+    if base_model is not None:
+        backbone.set_weights(trained_backbone(base_model, channels, depth).get_weights())
+    return backbone
 
 
 def trained_backbone(model: Any, channels: Sequence[int], depth: Sequence[int]) -> Any:
