@@ -217,6 +217,8 @@ def test_mr_run_out_of_fold_with_baseline_and_a_string_export(workdir):
     card = json.loads((result.export_path / "model_card.json").read_text())
     assert card["class_names"] == ["negative", "positive"] and "raw text" in card["input_meaning"]
     assert card["input"]["dtype"] == "string"
+    with pytest.raises(ConfigError, match="export of a 'text_classification' run"):
+        embedding_layer(["good"], 8, str(result.run_dir))  # a classifier gives no vectors
 
 
 def test_text_pipelines_are_registered_with_cross_validation():

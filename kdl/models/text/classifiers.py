@@ -54,8 +54,7 @@ def _check_corpus(corpus: Any) -> Corpus:
 def bag_of_words(input_shape: Sequence[int], num_outputs: int, corpus: Corpus,
                  mode: str = "tf_idf", ngrams: int = 2, max_tokens: int | None = None,
                  min_count: int = 1, widths: Sequence[int] = (), dropout: float = 0.0,
-                 l2: float = 0.0,
-                 standardize: str | None = "lower_and_strip_punctuation",
+                 l2: float = 0.0, standardize: str | None = "lower_and_strip_punctuation",
                  output_activation: str | None = "softmax",
                  name: str = "bag_of_words") -> keras.Model:
     """N-gram features of the whole text, then a linear layer (widths=()) or an MLP. `mode`:
@@ -141,8 +140,16 @@ def word_vectors_for(words: Sequence[str], source: Mapping[str, Any] | str | Pat
         raise ConfigError(f"embeddings={source}: give a word-vectors text file, or the run "
                           f"folder or export of a word-vector pipeline (word2vec, glove, ...); "
                           f"found neither an export nor {VECTORS_FILE} there.") from None
+    import json
+
     import tensorflow as tf
 
+    card = json.loads((found / export.CARD_NAME).read_text())
+    task = card.get("config", {}).get("spec", {}).get("task")
+    if task != "word_vectors":
+        raise ConfigError(f"embeddings={source} is the export of a {task!r} run "
+                          f"({card.get('pipeline')}); give a word-vector run (word2vec, glove, "
+                          "fasttext_vectors, ...) or a word-vectors text file.")
     loaded = export.load_export(found)  # held: its variables live as long as it does
     words = list(words)
     vectors: dict[str, np.ndarray] = {}
