@@ -10,7 +10,6 @@ Usage:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,9 @@ from kdl.errors import ConfigError, CorruptDataError
 
 
 def _detector_card(folder: Path) -> tuple[dict[str, Any], int, int]:
-    from kdl.export import CARD_NAME
+    from kdl.export import model_card
 
-    card = json.loads((folder / CARD_NAME).read_text())
+    card = model_card(folder)
     shape = (card.get("input") or {}).get("shape") if isinstance(card.get("input"), dict) else None
     task = (card.get("data") or {}).get("task")
     if task != "detection" or not shape or len(shape) != 4:

@@ -96,6 +96,14 @@ def export_folder(source: str | Path) -> Path:
                       "folder (with report.json).")
 
 
+def model_card(folder: str | Path) -> dict[str, Any]:
+    """The model card of an export folder, as a dict.
+
+    Usage: model_card("saved_models/mnist_convnet/1")["data"]["task"]
+    """
+    return json.loads((Path(folder) / CARD_NAME).read_text())
+
+
 def load_export(path: str | Path):
     """Reload an exported SavedModel (no kdl or model code needed), after checking its files
     against the model card's checksums; call `.serve(x)` on it."""

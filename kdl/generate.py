@@ -10,7 +10,6 @@ Usage:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -113,10 +112,10 @@ def generate_from_export(source: str | Path, prompt: str, length: int = 300,
 
     Usage: generate_from_export("saved_models/shakespeare_char_lstm/1", "ROMEO:", 300)
     """
-    from kdl.export import CARD_NAME, export_folder, load_export
+    from kdl.export import export_folder, load_export, model_card
 
     folder = export_folder(source)
-    card = json.loads((folder / CARD_NAME).read_text())
+    card = model_card(folder)
     if "vocabulary" not in card:
         raise ConfigError(f"{folder} is not a language-model export (its model card has no "
                           "vocabulary).")

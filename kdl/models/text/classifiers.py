@@ -140,12 +140,10 @@ def word_vectors_for(words: Sequence[str], source: Mapping[str, Any] | str | Pat
         raise ConfigError(f"embeddings={source}: give a word-vectors text file, or the run "
                           f"folder or export of a word-vector pipeline (word2vec, glove, ...); "
                           f"found neither an export nor {VECTORS_FILE} there.") from None
-    import json
-
     import tensorflow as tf
 
-    card = json.loads((found / export.CARD_NAME).read_text())
-    task = card.get("config", {}).get("spec", {}).get("task")
+    card = export.model_card(found)
+    task = (card.get("data") or {}).get("task")
     if task != "word_vectors":
         raise ConfigError(f"embeddings={source} is the export of a {task!r} run "
                           f"({card.get('pipeline')}); give a word-vector run (word2vec, glove, "
