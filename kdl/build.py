@@ -77,6 +77,13 @@ def build_model(spec: PipelineSpec, dataset: Dataset, x_fit: Any,
     another fold's weights."""
     task = tasks.of(spec).bind(dataset)
     data_args = task.builder_args(dataset, x_fit, y_fit)
+    refused = sorted(name for name in data_args if not models.accepts(spec.model, name))
+    if refused:
+        fitting = [name for name in models.BUILDERS
+                   if all(models.accepts(name, argument) for argument in data_args)]
+        raise ConfigError(f"model {spec.model!r} does not take {', '.join(refused)}, which task "
+                          f"{spec.task!r} gives from the data; models for this task: "
+                          f"{', '.join(fitting)}.")
     primary = primary_input(spec.data_kind, x_fit)
     layer = preprocessing_layer(spec.preprocessing, primary)
     given: dict[str, Any] = {}

@@ -132,6 +132,14 @@ def _parser() -> argparse.ArgumentParser:
                                       "folder for several)")
     detect.add_argument("--min-score", type=float, default=0.5,
                         help="show detections scoring at least this (default 0.5)")
+    sample = commands.add_parser("sample", help="draw samples from a GAN's export as a grid")
+    sample.add_argument("source", help="an export folder (saved_models/NAME/VERSION) or a run "
+                                       "folder whose report names its export")
+    sample.add_argument("--n", type=int, default=64, help="how many samples (default 64)")
+    sample.add_argument("--label", type=int, help="the class a conditional GAN draws (default: "
+                                                  "every class in turn)")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--out", default="samples.png", help="the grid's .png file")
     compare = commands.add_parser("compare", help="compare runs side by side")
     compare.add_argument("run_dirs", nargs="+")
     compare.add_argument("--out", help="folder for compare.png (default: a new "
@@ -220,8 +228,8 @@ def _import_tensorflow_quietly() -> None:
         os.close(saved)
 
 
-NEEDS_TENSORFLOW = ("run", "sweep", "learning-curve", "ensemble", "generate", "detect", "publish",
-                    "bag", "boost")
+NEEDS_TENSORFLOW = ("run", "sweep", "learning-curve", "ensemble", "generate", "detect", "sample",
+                    "publish", "bag", "boost")
 ENSEMBLE_COMMANDS = ("bag", "boost")
 
 
@@ -343,6 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        args.top_k or None, args.seed, args.no_repeat or None))
         elif args.command == "detect":
             _detect(args)
+        elif args.command == "sample":
+            from kdl.sample import sample_grid
+
+            print(f"drawn: {sample_grid(args.source, args.out, args.n, args.label, args.seed)}")
         elif args.command == "compare":
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", compare.ComparisonWarning)

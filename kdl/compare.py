@@ -94,11 +94,9 @@ def compare(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None
     reports = load_reports(run_dirs)
     for warning in differences(reports):
         warnings.warn(warning, ComparisonWarning, stacklevel=2)
-    curves = {}
-    for label, report in reports.items():
-        folds = [f["history"] for f in report.folds] or [report.history]
-        key = "val_loss" if "val_loss" in folds[0] else "loss"
-        curves[f"{label} ({key})"] = folds[0].get(key, [])
+    panels = shared_curves({label: ([f["history"] for f in report.folds]
+                                    or [report.history])[0]
+                            for label, report in reports.items()})
     if out_dir is None:
         out = new_stamped_dir(Path(run_dirs[0]).resolve().parent.parent, "compare")
     else:
@@ -108,7 +106,28 @@ def compare(run_dirs: Sequence[str | Path], out_dir: str | Path | None = None
     differing = pd.DataFrame({label: {f"setting {k}": settings(r)[k] for k in SETTINGS}
                               for label, r in reports.items()})
     table = pd.concat([table, differing[differing.nunique(axis=1, dropna=False) > 1]])
-    return table, plots.overlay_curves(curves, "loss", out / "compare.png")
+    return table, plots.overlay_panels(panels, out / "compare.png")
+
+
+def shared_curves(histories: dict[str, dict[str, list[float]]]
+                  ) -> dict[str, dict[str, list[float]]]:
+    """{figure: {run: values per epoch}} for every figure all runs logged (a GAN's two
+    losses and sample checks; a classifier's loss and accuracy), each on validation data
+    where every run has it, on training data otherwise. Runs without a shared figure get
+    their own losses.
+
+    Usage: shared_curves({"a": {"loss": [...], "val_loss": [...]}, "b": {...}})
+    """
+    shared = set.intersection(*(set(history) for history in histories.values()))
+    names = sorted(name for name in shared if not name.startswith("val_"))
+    if not names:
+        return {"loss": {label: history.get("val_loss", history.get("loss", []))
+                         for label, history in histories.items()}}
+    panels = {}
+    for name in sorted(names, key=lambda n: (not n.endswith("loss"), n)):
+        key = f"val_{name}" if f"val_{name}" in shared else name
+        panels[key] = {label: history[key] for label, history in histories.items()}
+    return panels
 
 
 class ComparisonWarning(UserWarning):

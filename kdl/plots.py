@@ -188,15 +188,25 @@ def error_by_step(mse_by_step: Sequence[float], path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def overlay_curves(curves: Mapping[str, Sequence[float]], ylabel: str, path: str | Path) -> Path:
-    """Several runs' curves (e.g. validation loss per epoch) on one axis, for comparisons."""
-    fig, axis = plt.subplots(figsize=(6.5, 4))
-    for label, values in curves.items():
-        axis.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
-    axis.set(xlabel="epoch", ylabel=ylabel)
-    axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize="small")
+def overlay_panels(panels: Mapping[str, Mapping[str, Sequence[float]]],
+                   path: str | Path) -> Path:
+    """One panel per figure ({figure: {run: values per epoch}}), the runs overlaid in each
+    with the same colour throughout, for comparisons."""
+    count = len(panels)
+    columns = min(count, 3)
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.4 * rows), squeeze=False)
+    for axis, (figure, curves) in zip(axes.flat, panels.items()):
+        for label, values in curves.items():
+            marker = "o" if len(values) <= 30 else None
+            axis.plot(np.arange(1, len(values) + 1), values, marker=marker, markersize=3,
+                      label=label)
+        axis.set(xlabel="epoch", title=figure.replace("_", " "))
+        axis.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+        axis.grid(alpha=0.3)
+    for axis in list(axes.flat)[count:]:
+        axis.axis("off")
+    axes.flat[0].legend(fontsize="small")
     return _save(fig, path)
 
 
@@ -550,4 +560,47 @@ def detection_precision_recall(curves: Mapping[str, np.ndarray], recall_points: 
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small", loc="lower left")
     fig.tight_layout()
+    return _save(fig, path)
+
+
+def class_shares(generated: Sequence[float], real_labels: np.ndarray,
+                 class_names: Sequence[str], path: str | Path) -> Path:
+    """Each class's share of the generated samples (as a judge classifier sees them) beside
+    its share of the real test images: a generator that covers every mode matches them."""
+    positions = np.arange(len(class_names))
+    real = np.bincount(real_labels, minlength=len(class_names)) / max(len(real_labels), 1)
+    fig, axis = plt.subplots(figsize=(max(5.0, 0.6 * len(class_names) + 2), 3.6))
+    axis.bar(positions - 0.2, generated, width=0.4, label="generated samples")
+    axis.bar(positions + 0.2, real, width=0.4, label="real test images")
+    axis.set_xticks(positions, list(class_names), rotation=45, ha="right")
+    axis.set(ylabel="share", title="mode coverage: the judge's class of each sample")
+    axis.set_ylim(0, 1.3 * max(max(generated), real.max(), 0.01))
+    axis.legend(ncols=2, loc="upper center", fontsize="small")
+    return _save(fig, path)
+
+
+def decision_map(xs: np.ndarray, ys: np.ndarray, probability: np.ndarray, real: np.ndarray,
+                 generated: np.ndarray, arrows_at: np.ndarray, arrows: np.ndarray,
+                 path: str | Path) -> Path:
+    """A 2-D GAN's picture: the discriminator's probability of "real" over the plane as the
+    background colour, the real and generated points, and arrows of the discriminator's
+    gradient at some generated points (the way the generator is pushed)."""
+    fig, axis = plt.subplots(figsize=(7.5, 6.2))
+    reach = max(float(np.abs(probability - 0.5).max()), 0.05)  # a balanced one stays near 0.5
+    mesh = axis.pcolormesh(xs, ys, probability, cmap="RdBu", vmin=0.5 - reach,
+                           vmax=0.5 + reach, shading="auto", alpha=0.75)
+    fig.colorbar(mesh, ax=axis, label='discriminator: probability of "real"')
+    axis.scatter(real[:, 0], real[:, 1], s=4, c="black", alpha=0.5, label="real")
+    axis.scatter(generated[:, 0], generated[:, 1], s=4, c="orange", alpha=0.6,
+                 label="generated")
+    lengths = np.linalg.norm(arrows, axis=1, keepdims=True)
+    typical = float(np.median(lengths[lengths > 0])) if (lengths > 0).any() else 1.0
+    shown = arrows / np.maximum(lengths, 1e-12) * np.minimum(lengths / typical, 2.0)
+    axis.quiver(arrows_at[:, 0], arrows_at[:, 1], shown[:, 0], shown[:, 1],
+                color="darkgreen", angles="xy", scale_units="xy",
+                scale=25 / max(float(np.ptp(xs)), 1e-9), width=0.003,
+                label="discriminator's gradient at generated points")
+    axis.set(xlabel="x", ylabel="y", xlim=(xs[0], xs[-1]), ylim=(ys[0], ys[-1]),
+             title="the discriminator over the plane")
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize="small")
     return _save(fig, path)

@@ -55,6 +55,7 @@ OOF_NAME = "oof_predictions.npz"
 COMBINED_TITLE = "Validation of the combined model"
 MODEL_NAME = "model.keras"
 EXPORT_NAME = "export"  # the run's own SavedModel folder, inside its run folder
+EPOCHS = "epochs"  # per-epoch files of a task's callbacks, one folder per trained unit
 
 
 @dataclass
@@ -185,12 +186,14 @@ class CrossValidation:
 def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: Any,
           fit_idx: np.ndarray, val_idx: np.ndarray, seed: int, distribution: Any,
           checkpoint: UnitCheckpoint | None = None,
-          sample_weight: np.ndarray | None = None) -> tuple[keras.Model, training.Fitted]:
+          sample_weight: np.ndarray | None = None,
+          epochs_dir: Path | None = None) -> tuple[keras.Model, training.Fitted]:
     """Seed, build a fresh model under the `distribution` strategy and train it through the
     spec's phases on `fit_idx` (repeats allowed: a bootstrap sample), each sample's loss
     weighted by `sample_weight` (one per training sample) when given; `val_idx` (may be empty)
     serves for validation curves and early stopping only. With a `checkpoint`, training
-    continues from its last epoch."""
+    continues from its last epoch. The task's own callbacks write per-epoch files (a GAN's
+    sample grids) into `epochs_dir`."""
     training.set_seed(seed)
     x_fit, y_fit = structure.take(x, fit_idx), structure.take(y, fit_idx)
     data = (x_fit, y_fit) if sample_weight is None else (
@@ -211,7 +214,8 @@ def train(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: 
 
     fitted = training.fit_phases(model, compile_phase, data, held_out, spec.training,
                                  task.monitor, seed, options.verbose, options.callbacks,
-                                 checkpoint, task.divergence_factor, task.augmentation())
+                                 checkpoint, task.divergence_factor, task.augmentation(),
+                                 task.callbacks(epochs_dir, seed))
     return model, fitted
 
 
@@ -270,6 +274,10 @@ def _unit(run_dir: Path | None, name: str) -> UnitCheckpoint | None:
     return None if run_dir is None else UnitCheckpoint(run_dir / CHECKPOINTS / name)
 
 
+def _epochs_dir(run_dir: Path | None, name: str) -> Path | None:
+    return None if run_dir is None else run_dir / EPOCHS / name
+
+
 def _trained_fold(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: Any, y: Any,
                   index: int, fit_idx: np.ndarray, val_idx: np.ndarray, distribution: Any,
                   run_dir: Path | None) -> tuple[Fold, Any, Any]:
@@ -292,7 +300,8 @@ def _trained_fold(spec: PipelineSpec, options: RunOptions, dataset: Dataset, x: 
             return _rebuilt(spec, dataset, x, y, fit_idx, seed, arrays, distribution)
     else:
         trained, fitted = train(spec, options, dataset, x, y, fit_idx, val_idx, seed,
-                                distribution, unit)
+                                distribution, unit,
+                                epochs_dir=_epochs_dir(run_dir, f"fold-{index + 1}"))
         model = _kept(trained)
         predictions, scores = None, {}
         if len(val_idx):
@@ -392,7 +401,8 @@ def cross_validate(spec: PipelineSpec, options: RunOptions, dataset: Dataset,
                      f"refit: all {len(everything):,} training samples, {epochs} epochs")
         best_model, fitted = train(refit_spec, options, dataset, x, y, everything, np.arange(0),
                                    seed=options.seed, distribution=distribution,
-                                   checkpoint=_unit(run_dir, "refit"))
+                                   checkpoint=_unit(run_dir, "refit"),
+                                   epochs_dir=_epochs_dir(run_dir, "refit"))
         best_history, best_fit, best_stops = fitted.history, everything, fitted.stops
         progress.say(options.verbose, f"refit: {progress.ended(fitted.stops)}")
         final = f"refit on all training data ({epochs} epochs)"

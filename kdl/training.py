@@ -369,7 +369,8 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
                callbacks: Sequence[keras.callbacks.Callback] = (),
                checkpoint: UnitCheckpoint | None = None,
                divergence_factor: float | None = DIVERGENCE_FACTOR,
-               augment: Any = None) -> Fitted:
+               augment: Any = None,
+               watchers: Sequence[keras.callbacks.Callback] = ()) -> Fitted:
     """Train `model` through `config.plan()`: per phase, set what is trainable, compile with
     fresh optimizers (`compile_phase(phase)` compiles, builds and returns them by role) and
     fit. With a
@@ -380,7 +381,8 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
     epochs, per phase) watches `val_<monitor[0]>` and restores
     the best weights; `config.max_minutes` stops all training once that much time has passed.
     `data` is (x, y) or (x, y, sample_weight); `augment` transforms each training batch
-    (see shuffled_batches).
+    (see shuffled_batches). `watchers` are callbacks that run before an epoch is recorded, so
+    what they add to its logs enters the history; `callbacks` run after it is saved.
     Usage: fit_phases(model, compile_phase, (x, y), (xv, yv), Training(epochs=3))
     """
     saved = checkpoint.load() if checkpoint else None
@@ -431,7 +433,7 @@ def fit_phases(model: keras.Model, compile_phase: Callable[[Phase], dict[str, An
                       epochs=start + phase.epochs, initial_epoch=start + done,
                       steps_per_epoch=steps, validation_data=held_out if has_validation else None,
                       validation_batch_size=config.batch_size, verbose=verbose, shuffle=False,
-                      callbacks=[guard, *[c for c in (stopping, limit) if c],
+                      callbacks=[guard, *watchers, *[c for c in (stopping, limit) if c],
                                  Recorder(fitted, save), *callbacks])
         run_epochs = len(fitted.epoch_seconds) - start
         fitted.phase_epochs.append(run_epochs)

@@ -30,6 +30,7 @@ from pipelines import (  # noqa: F401 (families register specs)
     conv,
     dense,
     detection,
+    gan,
     recommender,
     recurrent,
     segmentation,

@@ -16,6 +16,7 @@ from kdl.data.dataset import Dataset
 from kdl.data.detection import load_raccoon
 from kdl.data.kinds import KINDS, DataKind, as_model_input, kind_parameters
 from kdl.data.locate import ENV_VAR, FileSource, keras_cache_dir, locate
+from kdl.data.points import load_parabola, parabola_points
 from kdl.data.ratings import load_movielens_100k, ratings_dataset
 from kdl.data.registry import DatasetInfo, info, load, names, parameters, register
 from kdl.data.segmentation import load_isbi2012_membrane, read_mask_folders
@@ -60,11 +61,15 @@ register(DatasetInfo("raccoon", load_raccoon, "detection",
 register(DatasetInfo("isbi2012_membrane", load_isbi2012_membrane, "segmentation",
                      "ISBI 2012 EM membranes: 30 512x512 slices with membrane masks, no test "
                      "split (cross-validate)"))
+register(DatasetInfo("parabola", load_parabola, "generation",
+                     "generated 2-D points along y = x^2 with Gaussian noise, the GAN's toy "
+                     "distribution (n_train, n_test, noise, seed)"))
 register(DatasetInfo("word_corpus", load_word_corpus, "word_vectors",
                      "MR sentences + Tiny Shakespeare lines as (word, context) examples for "
                      "word vectors (method=skipgram, cbow, glove or subword)"))
 
 __all__ = ["ENV_VAR", "KINDS", "DataKind", "Dataset", "DatasetInfo", "FileSource",
            "anomaly_dataset", "as_model_input", "draw_shapes", "from_user_data", "info",
-           "keras_cache_dir", "kind_parameters", "load", "locate", "names", "parameters",
+           "keras_cache_dir", "kind_parameters", "load", "locate", "names", "parabola_points",
+           "parameters",
            "ratings_dataset", "read_mask_folders", "register", "sentences_dataset"]

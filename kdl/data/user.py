@@ -183,12 +183,13 @@ def _integral(y: np.ndarray) -> np.ndarray:
     return y
 
 
-def _encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
+def _encode_labels(y_train: np.ndarray, y_test: np.ndarray,
+                   least: int = 2) -> tuple[np.ndarray, np.ndarray, tuple]:
     y_train, y_test = _integral(np.ravel(y_train)), _integral(np.ravel(y_test))
     if y_train.dtype == object or y_test.dtype == object:
         y_train, y_test = y_train.astype(str), y_test.astype(str)
     classes = np.unique(np.concatenate([y_train, y_test]))
-    if len(classes) < 2:
+    if len(classes) < least:
         raise ConfigError(f"classification needs at least 2 classes; labels hold only {classes}.")
     return (np.searchsorted(classes, y_train), np.searchsorted(classes, y_test),
             tuple(str(c) for c in classes))
@@ -350,6 +351,8 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
             raise ConfigError("text data must be a str of text or a pathlib.Path to a file.")
         return text_dataset(data, name, "user text", params["sequence_length"],
                             params["held_out"])
+    if task == "generation" and isinstance(data, np.ndarray):  # samples with no labels
+        data = (data, np.zeros(len(data), np.int64))
     train_part, test_part = _split_parts(data)
     x, y, feature_names = _as_xy(train_part, target, groups if isinstance(groups, str) else None)
     if structure.length(x) == 0:
@@ -370,7 +373,8 @@ def from_user_data(data: Any, kind: str = "tabular", target: str | None = None,
     if task == "regression":
         (y_train, y_test), class_names = _regression_targets(y, y_test), ()
     else:
-        y_train, y_test, class_names = _encode_labels(y, y_test)
+        y_train, y_test, class_names = _encode_labels(  # samples to generate may be one class
+            y, y_test, least=1 if task == "generation" else 2)
     return Dataset(
         name=name, task=task,
         x_train=_shape_inputs(x, kind), y_train=y_train,

@@ -36,6 +36,7 @@ from kdl.models.conv import (
 )
 from kdl.models.dense import dense_block, linear, mlp
 from kdl.models.detection import cspdarknet_classifier, ssd, yolov8
+from kdl.models.gan import conditional_gan, dcgan, latent_gan, wgan_gp
 from kdl.models.recommender import bpr, matrix_factorization, neural_recommender
 from kdl.models.recurrent import char_language_model, forecaster, recurrent_stack
 from kdl.models.segmentation import fcn, segnet, unet
@@ -89,6 +90,10 @@ BUILDERS: dict[str, Builder] = {
     "unet": unet,
     "yolov8": yolov8,
     "ssd": ssd,
+    "gan": dcgan,
+    "wgan_gp": wgan_gp,
+    "conditional_gan": conditional_gan,
+    "latent_gan": latent_gan,
     "cspdarknet_classifier": cspdarknet_classifier,
 }
 # Given by the runner, never by a pipeline's parameters: the input shape, the fitted input
@@ -101,7 +106,7 @@ RUNNER_ARGUMENTS = ("input_shape", "preprocessing", "base_model", "name")
 KERAS_CLASS_MODULES = ("kdl.losses", "kdl.models.layers", "kdl.models.pairwise",
                        "kdl.models.autoencoder.model", "kdl.models.text.word_vectors",
                        "kdl.models.segmentation.layers", "kdl.models.detection.decoder",
-                       "kdl.models.detection.ssd_model")
+                       "kdl.models.detection.ssd_model", "kdl.models.gan.model")
 
 
 def register_keras_classes() -> None:

@@ -3,6 +3,7 @@
 Usage:
     rating = ClipAtInference(1.0, 5.0)(raw_rating)   # clipped when predicting, not in training
     features = Standardize(mean=x.mean(0), std=x.std(0))(inputs)
+    images = undo_preprocessing(rescaling, samples)
 """
 
 from __future__ import annotations
@@ -86,6 +87,24 @@ class Standardize(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "mean": self.mean_values, "std": self.std_values}
+
+
+def undo_preprocessing(layer: keras.layers.Layer, values):
+    """`values` in a fitted preprocessing's output units taken back to the data's own: the
+    inverse of Rescaling, Standardize or Identity (a generator's samples as data).
+
+    Usage: images = undo_preprocessing(keras.layers.Rescaling(1 / 255), samples)   # 0-255
+    """
+    if isinstance(layer, keras.layers.Rescaling):
+        return (values - layer.offset) / layer.scale
+    if isinstance(layer, Standardize):
+        if not layer.built:
+            layer.build(None)
+        return values * keras.ops.maximum(layer.std, keras.config.epsilon()) + layer.mean
+    if isinstance(layer, keras.layers.Identity):
+        return values
+    raise ValueError(f"kdl cannot undo preprocessing {type(layer).__name__}; use Rescaling, "
+                     "Standardize or none.")
 
 
 @keras.saving.register_keras_serializable(package="kdl")

@@ -20,6 +20,7 @@ from kdl.tasks.anomaly import AnomalyTask
 from kdl.tasks.autoencoder import ReconstructionTask
 from kdl.tasks.base import FitPart, Serving, Task, TaskBase, is_plain_graph
 from kdl.tasks.detection import DetectionTask
+from kdl.tasks.gan import GenerationTask
 from kdl.tasks.recommender import ImplicitRankingTask, RatingTask
 from kdl.tasks.recurrent import ForecastTask, LanguageModelTask
 from kdl.tasks.segmentation import SegmentationTask
@@ -102,12 +103,12 @@ def direction(metric: str) -> bool | None:
 for _task in (ClassificationTask(), RegressionTask(), RatingTask(), ImplicitRankingTask(),
               ForecastTask(), LanguageModelTask(), ReconstructionTask(), AnomalyTask(),
               SemiSupervisedTask(), TextClassificationTask(), WordVectorTask(),
-              SegmentationTask(), DetectionTask()):
+              SegmentationTask(), DetectionTask(), GenerationTask()):
     register(_task)
 
 __all__ = ["TASKS", "AnomalyTask", "ClassificationTask", "DetectionTask", "FitPart", "ForecastTask",
-           "ImplicitRankingTask", "LanguageModelTask", "RatingTask", "ReconstructionTask",
-           "RegressionTask", "SegmentationTask", "SemiSupervisedTask", "Serving", "Task",
-           "TaskBase", "TextClassificationTask", "WordVectorTask", "configure",
+           "GenerationTask", "ImplicitRankingTask", "LanguageModelTask", "RatingTask",
+           "ReconstructionTask", "RegressionTask", "SegmentationTask", "SemiSupervisedTask",
+           "Serving", "Task", "TaskBase", "TextClassificationTask", "WordVectorTask", "configure",
            "data_arguments", "direction", "get", "is_plain_graph", "of", "parameters",
            "register"]

@@ -110,6 +110,10 @@ class Task(Protocol):
         training batch (inputs and targets jointly, seeded: e.g. a mask cropped and flipped
         with its image), or None. Validation and prediction never see it."""
 
+    def callbacks(self, folder: Path | None, seed: int) -> list[Any]:
+        """Keras callbacks the task adds to every training of the run (a GAN's sample
+        monitor); per-epoch files they write go into `folder` (None: write none)."""
+
     def compile(self, model: keras.Model, optimizers: dict[str, Any],
                 builder_args: dict[str, Any]) -> None:
         """Compile `model` with one optimizer per name in `optimizer_roles`."""
@@ -190,6 +194,10 @@ class TaskBase:
         """No augmentation of training batches in the input pipeline (image classifiers
         augment inside the model, where only the inputs change)."""
         return None
+
+    def callbacks(self, folder: Path | None, seed: int) -> list[Any]:
+        """No Keras callbacks of the task's own."""
+        return []
 
     def compiled_metrics(self, builder_args: dict[str, Any]) -> list[Any]:
         """The Keras metrics to compile with, logged per epoch in the units the report uses."""
