@@ -29,6 +29,9 @@ skm = lazy("sklearn.metrics")
 History = Mapping[str, Sequence[float]]
 
 
+PANELS_PER_ROW = 4  # learning curves of more figures (a GAN's) wrap onto further rows
+
+
 def learning_curves(histories: Sequence[History] | History, path: str | Path,
                     labels: Sequence[str] | None = None,
                     phase_epochs: Sequence[int] = ()) -> Path:
@@ -41,9 +44,13 @@ def learning_curves(histories: Sequence[History] | History, path: str | Path,
         labels = [f"fold {i + 1}" for i in range(len(histories))]
     first = histories[0]
     names = sorted((k for k in first if not k.startswith("val_") and k != "learning_rate"),
-                   key=lambda k: (k != "loss", k))
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
-    for axis, name in zip(axes[0], names):
+                   key=lambda k: (k != "loss", not k.endswith("loss"), k))
+    columns = min(len(names), PANELS_PER_ROW)
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.6 * rows), squeeze=False)
+    for axis in axes.flat[len(names):]:
+        axis.axis("off")
+    for axis, name in zip(axes.flat, names):
         for index, history in enumerate(histories):
             label = "" if len(histories) == 1 else f"{labels[index]} "
             epochs = np.arange(1, len(history.get(name, [])) + 1)
@@ -64,8 +71,8 @@ def learning_curves(histories: Sequence[History] | History, path: str | Path,
         if len(histories) <= 3:
             axis.legend(fontsize="small")
     if len(histories) > 3:  # many folds: one legend beside the panels, not over the curves
-        axes[0][-1].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                           ncol=2, frameon=False)
+        axes.flat[columns - 1].legend(fontsize="x-small", loc="upper left",
+                                      bbox_to_anchor=(1.02, 1.0), ncol=2, frameon=False)
     return _save(fig, path)
 
 

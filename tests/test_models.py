@@ -51,7 +51,7 @@ def test_convnet_blocks_heads_and_shapes():
 def test_unknown_builder_lists_the_known_ones():
     with pytest.raises(UnknownNameError, match="Did you mean 'mlp'.*Valid: bag_of_words, "
                                                "bpr, cbow, char_language_model, "
-                                               "cifar_resnet, conv_autoencoder, convnet"):
+                                               "cifar_resnet, conditional_gan, conv_autoencoder"):
         models.get("mpl")
     assert "dropout" in models.parameters("mlp")
     assert "input_shape" not in models.parameters("mlp")
