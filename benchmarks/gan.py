@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pipelines
 from kdl import compare, export
+from kdl.report import Report
 from kdl.tasks.gan import FRECHET_TITLE
 
 PIPELINES = ("toy2d_gan", "mnist_dcgan", "mnist_wgan_gp", "mnist_cgan")
@@ -40,10 +41,15 @@ FIGURES = ("two_sample_accuracy", "label_accuracy", "mean_confidence", "smallest
 def run_one(name: str, seed: int, runs_dir: str) -> dict:
     """One default run: its figures, the Fréchet floor and ceiling, its training minutes."""
     result = pipelines.run(name, seed=seed, export=False, verbose=0, runs_dir=runs_dir)
-    row = {"seed": seed, "run_dir": str(result.run_dir),
-           "fit_minutes": round(result.report.timings["fit_seconds"] / 60, 1),
-           **{k: result.metrics[k] for k in FIGURES if k in result.metrics}}
-    frechet = result.report.extras.get(FRECHET_TITLE)
+    return figures_of(result.report, seed, result.run_dir)
+
+
+def figures_of(report: Report, seed: int, run_dir: str | Path) -> dict:
+    """A finished run's row: its figures, the Fréchet floor and ceiling, training minutes."""
+    row = {"seed": seed, "run_dir": str(run_dir),
+           "fit_minutes": round(report.timings["fit_seconds"] / 60, 1),
+           **{k: report.test_metrics[k] for k in FIGURES if k in report.test_metrics}}
+    frechet = report.extras.get(FRECHET_TITLE)
     if frechet:
         row["frechet_floor"] = frechet["floor: real training images"]["frechet_distance"]
         row["frechet_ceiling"] = frechet["ceiling: uniform noise images"]["frechet_distance"]
@@ -63,7 +69,7 @@ def verdicts(name: str, rows: list[dict]) -> list[str]:
         value = mean("two_sample_accuracy")
         lines.append(f"two-sample accuracy {value:.3f} ± {spread('two_sample_accuracy'):.3f} "
                      f"(target <= 0.60: {'met' if value <= 0.60 else 'MISSED'})")
-    elif name.endswith("cgan"):
+    elif name.endswith("_cgan"):
         value = mean("label_accuracy")
         lines.append(f"label accuracy {value:.4f} ± {spread('label_accuracy'):.4f} (target "
                      f">= 0.98: {'met' if value >= 0.98 else 'MISSED'})")
@@ -89,15 +95,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", default=list(PIPELINES), choices=PIPELINES)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--from-runs", nargs="+", default=[],
+                        help="finished run folders to read instead of training (seed 0)")
     args = parser.parse_args()
     runs_dir = tempfile.mkdtemp(prefix="kdl-bench-gan-")
     figures = json.loads(OUT.read_text())["figures"] if OUT.exists() else {}
-    for name in args.only:
+    for folder in args.from_runs:
+        report = Report.load(Path(folder))
+        rows = [figures_of(report, report.config["seed"], folder)]
+        figures[report.pipeline] = {"rows": rows, "seeds": [report.config["seed"]]}
+        for line in verdicts(report.pipeline, rows):
+            print(f"{report.pipeline}: {line}")
+    for name in args.only if not args.from_runs else []:
         rows = [run_one(name, seed, runs_dir) for seed in args.seeds]
         figures[name] = {"rows": rows, "seeds": args.seeds}
         for line in verdicts(name, rows):
             print(f"{name}: {line}")
-    if {"mnist_dcgan", "mnist_wgan_gp"} <= set(args.only):
+    if {"mnist_dcgan", "mnist_wgan_gp"} <= set(figures) and (
+            {"mnist_dcgan", "mnist_wgan_gp"} & set(args.only)):
         dirs = [figures[name]["rows"][0]["run_dir"] for name in ("mnist_dcgan", "mnist_wgan_gp")]
         table, plot = compare.compare(dirs)
         print(table.to_string(float_format=lambda v: f"{v:.4f}"))

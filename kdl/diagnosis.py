@@ -223,6 +223,10 @@ def diagnose(units: Sequence[Mapping[str, Any]], spec: Any, subset: int | None =
                              "units": rows, "thresholds": THRESHOLDS}
     judged_rows = [r for r in rows.values()]
     validated = [r for r in judged_rows if r["gap"] is not None]
+    unjudged = getattr(tasks.of(spec), "not_diagnosed", None)
+    if unjudged:
+        found.update(verdict=NOT_JUDGED, reasons=[unjudged], remedies=[])
+        return found
     if not judged_rows or (not validated and ref is None):
         found.update(verdict=NOT_JUDGED, reasons=[
             "no validation curve and no reference error: run with validation (e.g. 0.1) to "

@@ -26,6 +26,9 @@ IMAGE_EPOCHS = {"gan": 12, "wgan_gp": 10, "conditional_gan": 10}
 # The WGAN-GP's critic takes 5 steps, each with a second backward pass for the penalty, per
 # generator step: at half the DCGAN's widths it fits the same 20 minutes.
 IMAGE_FILTERS = {"gan": (64, 128), "wgan_gp": (32, 64), "conditional_gan": (64, 128)}
+# The DCGAN samples from a moving average of its generator's weights (decay 0.999): its last
+# epochs' samples without it were malformed often enough to miss the confidence target.
+SAMPLE_AVERAGE = 0.999
 
 
 def image_gan_spec(data: str, model: str, title: str, description: str,
@@ -37,7 +40,8 @@ def image_gan_spec(data: str, model: str, title: str, description: str,
     return PipelineSpec(
         name=f"{data}_{short}", family="gan", description=f"{description} on {title}.",
         data=data, data_kind="image", task="generation", model=model,
-        model_params={"noise_size": 100, "filters": IMAGE_FILTERS[model]},
+        model_params={"noise_size": 100, "filters": IMAGE_FILTERS[model],
+                      **({"average": SAMPLE_AVERAGE} if model == "gan" else {})},
         preprocessing="rescale",
         optimizing_metric="label_accuracy" if model == "conditional_gan" else "frechet_distance",
         training=Training(epochs=IMAGE_EPOCHS[model], batch_size=128, optimizer="adam",
@@ -47,7 +51,8 @@ def image_gan_spec(data: str, model: str, title: str, description: str,
 
 DESCRIPTIONS = {
     "gan": ("DCGAN: a generator of transposed convolutions against a convolutional "
-            "discriminator, binary cross-entropy", "every class 5-15% of the samples, mean "
+            "discriminator, binary cross-entropy; samples from the generator's weights "
+            "averaged over the last steps", "every class 5-15% of the samples, mean "
             "confidence >= 0.9 (targets)"),
     "wgan_gp": ("WGAN-GP: DCGAN networks at half the widths (32-64 filters), a critic without "
                 "batch norm, 5 critic steps per generator step, gradient penalty weight 10",
@@ -57,9 +62,11 @@ DESCRIPTIONS = {
                         "the judge reads >= 98% of the samples as the class asked for "
                         "(target)"),
 }
-for _data, _title in (("mnist", "MNIST digits"), ("fashion_mnist", "Fashion-MNIST clothing")):
-    for _model, (_description, _expected) in DESCRIPTIONS.items():
-        register(image_gan_spec(_data, _model, _title, _description, _expected))
+for _model, (_description, _expected) in DESCRIPTIONS.items():
+    register(image_gan_spec("mnist", _model, "MNIST digits", _description, _expected),
+             image_gan_spec("fashion_mnist", _model, "Fashion-MNIST clothing", _description,
+                            "every class near 10% of the samples; the Fréchet distance near "
+                            "its floor"))
 
 register(
     PipelineSpec(

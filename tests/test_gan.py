@@ -134,6 +134,24 @@ def test_generators_give_samples_in_the_data_units_and_reload_the_same(tmp_path)
         dcgan((30, 30, 1), filters=(8, 16))
 
 
+def test_samples_come_from_a_moving_average_of_the_generator_when_asked(tmp_path):
+    keras.utils.set_random_seed(0)
+    gan = _compiled(dcgan((2,), noise_size=2, widths=(8,), average=0.9), 1e-2)
+    start = [w.copy() for w in gan.generator.get_weights()]
+    real = tf.constant(parabola_points(64))
+    for _ in range(40):
+        gan.train_step((real, tf.zeros(64)))
+    trained, kept = gan.generator.get_weights(), gan.averaged_generator.get_weights()
+    assert not all(np.allclose(a, b) for a, b in zip(trained, kept))  # an average, no copy
+    gap = sum(np.abs(a - b).sum() for a, b in zip(kept, trained))
+    assert gap < sum(np.abs(a - b).sum() for a, b in zip(start, trained))  # of late weights
+    noise = np.random.default_rng(0).standard_normal((5, 2)).astype("float32")
+    assert np.allclose(np.asarray(gan(noise)), np.asarray(gan.averaged_generator(noise)))
+    gan.save(tmp_path / "averaged.keras")
+    assert np.allclose(np.asarray(keras.models.load_model(tmp_path / "averaged.keras")(noise)),
+                       np.asarray(gan(noise)), atol=1e-5)
+
+
 def test_frechet_distance_of_gaussians_with_diagonal_covariances_matches_the_formula():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(20_000, 3)) * [1.0, 2.0, 0.5]
@@ -213,6 +231,10 @@ def test_mnist_cgan_is_judged_on_the_classes_asked_for_and_samples_from_the_cli(
     ceiling = frechet["ceiling: uniform noise images"]["frechet_distance"]
     assert floor < scores["frechet_distance"] < ceiling  # one epoch on 1,024 images: between
     assert list(judges_home.joinpath("kdl-judges").glob("mnist-*.keras"))  # cached
+    judged = extras["The judge: a convnet classifier of the data's own that measures the samples"]
+    assert 0.5 < judged["judge"]["real test accuracy"] <= 1.0
+    assert result.report.diagnosis["verdict"] == "not judged"
+    assert "game between two networks" in result.report.diagnosis["reasons"][0]
     for plot in ("samples.png", "samples_by_epoch.png", "class_shares.png"):
         assert (result.run_dir / plot).exists()
     assert (result.run_dir / "epochs" / "fold-1" / "epoch-001.png").exists()

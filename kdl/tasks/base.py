@@ -90,6 +90,7 @@ class Task(Protocol):
     divergence_factor: float | None
     optimizer_roles: tuple[str, ...]
     combines: str | None  # how several models' outputs make one: "probabilities", "values"
+    not_diagnosed: str | None  # why the learning curves are not read for over/underfitting
 
     def bind(self, dataset: Dataset) -> Task:
         """This task with what it needs to know of `dataset` (e.g. the scale of its targets)."""
@@ -172,6 +173,9 @@ class TaskBase:
     # samples, SAMME), "values" (real values: weighted sum; boosting fits residuals), or None
     # (not supported: generative models, rankings, structured outputs).
     combines: ClassVar[str | None] = None
+    # Why over- and underfitting are not judged from the learning curves, or None (they are):
+    # an adversary's losses are not errors on held-out data.
+    not_diagnosed: ClassVar[str | None] = None
 
     def bind(self, dataset: Dataset) -> Task:
         """Nothing to bind: the task itself."""

@@ -42,6 +42,7 @@ GENERATION_DIRECTIONS = {"frechet_distance": False, "mean_confidence": True,
                          "failed_epochs": False}
 FRECHET_TITLE = "Fréchet distance to the real test images, in the judge's feature space"
 SHARES_TITLE = "Share of the samples the judge puts in each class"
+JUDGE_TITLE = "The judge: a convnet classifier of the data's own that measures the samples"
 FLOOR_SAMPLES = 10_000
 GRID_SAMPLES = 100
 SHOWN_EPOCHS = 12
@@ -82,6 +83,10 @@ class GenerationTask(TaskBase):
     parameters: ClassVar[tuple[str, ...]] = ("stop_on_collapse",)
     stop_on_collapse: bool = True
     dataset: Dataset | None = dataclasses.field(default=None, compare=False, repr=False)
+    not_diagnosed: ClassVar[str | None] = (
+        "a GAN's losses are a game between two networks, not errors on held-out data; its "
+        "samples are measured instead (the Fréchet distance against its floor, the class "
+        "shares, the failed epochs)")
 
     def bind(self, dataset: Dataset) -> GenerationTask:
         """Keep the dataset: the judge is trained on its training images."""
@@ -177,9 +182,11 @@ class GenerationTask(TaskBase):
             "floor: real training images": {"frechet_distance": metrics.frechet_distance(
                 judge.features(dataset.x_train[np.sort(chosen)]), test)},
             "ceiling: uniform noise images": {"frechet_distance": metrics.frechet_distance(
-                judge.features(noise), test)},
-            f"(judge: a convnet of {judge.model.count_params():,} parameters, real test "
-            "accuracy)": {"frechet_distance": judge.test_accuracy}}
+                judge.features(noise), test)}}
+        sections[JUDGE_TITLE] = {"judge": {
+            "real test accuracy": judge.test_accuracy,
+            "parameters": judge.model.count_params(),
+            "trained on": f"the {len(dataset.x_train):,} training images, cached"}}
         real = np.bincount(np.asarray(dataset.y_test), minlength=len(dataset.class_names))
         sections[SHARES_TITLE] = {
             name: {"generated": scores["class_shares"][index],
@@ -259,7 +266,7 @@ def _interpolations(model: Any, dataset: Dataset, run_dir: Path) -> Path:
     codes of two test images of different classes, decoded."""
     steps = np.linspace(0.0, 1.0, INTERPOLATION_STEPS)[:, None]
     noise = np.random.default_rng(0).standard_normal((2, model.noise_size)).astype("float32")
-    generated = np.asarray(model.fake(noise))
+    generated = np.asarray(model.fake(noise, averaged=True))
     labels = np.asarray(dataset.y_test)
     first = 0
     second = int(np.flatnonzero(labels != labels[first])[0]) if len(np.unique(labels)) > 1 else 1

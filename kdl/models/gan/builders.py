@@ -157,9 +157,11 @@ def _networks(input_shape: Sequence[int], noise_size: int | None, widths: Sizes,
 
 def dcgan(input_shape: Sequence[int], num_classes: int = 0, noise_size: Size | None = None,
           widths: Sizes = (64, 64), filters: Sizes = (64, 128), label_smoothing: Rate = 0.0,
-          r1_weight: NonNegative = 0.0, preprocessing=None, name: str = "gan"):
+          r1_weight: NonNegative = 0.0, average: Rate = 0.0, preprocessing=None,
+          name: str = "gan"):
     """A GAN: DCGAN networks for images, dense networks (`widths`) for points and codes;
-    `r1_weight` penalises the discriminator's gradient at real samples (see GAN).
+    `r1_weight` penalises the discriminator's gradient at real samples, `average` samples
+    from a moving average of the generator's weights (see GAN).
     (`num_classes` is the task's, for the conditional GAN; it is not used here.)
 
     Usage: dcgan((28, 28, 1), noise_size=100, filters=(64, 128))
@@ -168,12 +170,14 @@ def dcgan(input_shape: Sequence[int], num_classes: int = 0, noise_size: Size | N
 
     generator, discriminator = _networks(input_shape, noise_size, widths, filters, 0, False)
     return GAN(generator, discriminator, preprocessing=preprocessing,
-               label_smoothing=float(label_smoothing), r1_weight=float(r1_weight), name=name)
+               label_smoothing=float(label_smoothing), r1_weight=float(r1_weight),
+               average=float(average), name=name)
 
 
 def wgan_gp(input_shape: Sequence[int], num_classes: int = 0, noise_size: Size | None = None,
             widths: Sizes = (64, 64), filters: Sizes = (64, 128), critic_steps: Size = 5,
-            penalty_weight: NonNegative = 10.0, preprocessing=None, name: str = "wgan_gp"):
+            penalty_weight: NonNegative = 10.0, average: Rate = 0.0, preprocessing=None,
+            name: str = "wgan_gp"):
     """A WGAN-GP: the same networks, the critic without batch norm (the penalty is per
     sample), `critic_steps` critic updates per generator update, penalty weight 10.
 
@@ -183,13 +187,14 @@ def wgan_gp(input_shape: Sequence[int], num_classes: int = 0, noise_size: Size |
 
     generator, critic = _networks(input_shape, noise_size, widths, filters, 0, True)
     return WGANGP(generator, critic, critic_steps=critic_steps,
-                  penalty_weight=float(penalty_weight), preprocessing=preprocessing, name=name)
+                  penalty_weight=float(penalty_weight), average=float(average),
+                  preprocessing=preprocessing, name=name)
 
 
 def conditional_gan(input_shape: Sequence[int], num_classes: int = 0,
                     noise_size: Size | None = None, widths: Sizes = (64, 64),
                     filters: Sizes = (64, 128), label_smoothing: Rate = 0.0,
-                    preprocessing=None, name: str = "cgan"):
+                    average: Rate = 0.0, preprocessing=None, name: str = "cgan"):
     """A conditional GAN: the one-hot class beside the generator's noise and as extra channels
     of the discriminator's image; `num_classes` comes from the data's labels.
 
@@ -204,7 +209,7 @@ def conditional_gan(input_shape: Sequence[int], num_classes: int = 0,
                                          False)
     return ConditionalGAN(generator, discriminator, num_classes=num_classes,
                           preprocessing=preprocessing, label_smoothing=float(label_smoothing),
-                          name=name)
+                          average=float(average), name=name)
 
 
 def latent_gan(input_shape: Sequence[int], num_classes: int = 0, base_model=None,

@@ -46,11 +46,14 @@ class GAN(keras.Model):
     samples. `label_smoothing` makes the real samples' target 1 - label_smoothing for the
     discriminator (one-sided smoothing); `r1_weight` adds r1_weight / 2 times the mean squared
     gradient norm of the discriminator at real samples to its loss (the R1 penalty of
-    Mescheder et al., 2018, with which GAN training converges on small problems)."""
+    Mescheder et al., 2018, with which GAN training converges on small problems). With
+    `average` (e.g. 0.999) the samples come from an exponential moving average of the
+    generator's weights (Yazıcı et al., 2019), its decay warmed up as min(average,
+    (1 + step) / (10 + step)) so the first epochs' average is not the initial weights."""
 
     def __init__(self, generator: keras.Model | dict, discriminator: keras.Model | dict,
                  preprocessing: keras.layers.Layer | dict | None = None,
-                 label_smoothing: float = 0.0, r1_weight: float = 0.0,
+                 label_smoothing: float = 0.0, r1_weight: float = 0.0, average: float = 0.0,
                  seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.generator = _deserialized(generator)
@@ -63,6 +66,15 @@ class GAN(keras.Model):
         if float(r1_weight) < 0:
             raise ValueError(f"r1_weight must be >= 0; got {r1_weight!r}.")
         self.r1_weight = float(r1_weight)
+        if not 0 <= float(average) < 1:
+            raise ValueError(f"average must be in [0, 1) (0: no averaging); got {average!r}.")
+        self.average = float(average)
+        self.averaged_generator = None
+        if self.average:
+            self.averaged_generator = keras.models.clone_model(self.generator)
+            self.averaged_generator.set_weights(self.generator.get_weights())
+            self.averaged_generator.trainable = False
+            self.average_steps = keras.Variable(0.0, trainable=False, name="average_steps")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.logged}
@@ -96,17 +108,32 @@ class GAN(keras.Model):
         """`count` standard normal noise vectors."""
         return keras.random.normal((count, self.noise_size), seed=self.seed_generator)
 
-    def fake(self, noise, labels=None, training: bool = False):
+    def sampler(self, averaged: bool = False) -> keras.Model:
+        """The generator that is trained, or (`averaged`, when there is one) its average."""
+        return self.averaged_generator if averaged and self.average else self.generator
+
+    def fake(self, noise, labels=None, training: bool = False, averaged: bool = False):
         """Generated samples (networks' units) for `noise` (`labels`: the cGAN's classes)."""
-        return self.generator(noise, training=training)
+        return self.sampler(averaged)(noise, training=training)
+
+    def update_average(self) -> None:
+        """One step of the generator's moving average (nothing without `average`)."""
+        if not self.average:
+            return
+        self.average_steps.assign_add(1.0)
+        steps = self.average_steps
+        decay = ops.minimum(self.average, (1.0 + steps) / (10.0 + steps))
+        for kept, current in zip(self.averaged_generator.weights, self.generator.weights):
+            kept.assign(decay * kept + (1.0 - decay) * ops.cast(current, kept.dtype))
 
     def score(self, samples, labels=None, training: bool = False):
         """The discriminator's logit (a critic's score) for each sample."""
         return self.discriminator(samples, training=training)
 
     def call(self, noise, training: bool = False):
-        """Samples in the data's units for `noise`."""
-        return undo_preprocessing(self.preprocessing, self.fake(noise, training=training))
+        """Samples in the data's units for `noise` (from the averaged generator if any)."""
+        return undo_preprocessing(self.preprocessing,
+                                  self.fake(noise, training=training, averaged=True))
 
     def generate(self, count: int, labels: Any = None, seed: int = 0,
                  batch: int = 1000) -> np.ndarray:
@@ -165,6 +192,7 @@ class GAN(keras.Model):
         logs.update(self._step(lambda: {"g_loss": self.generator_loss(ops.shape(real)[0],
                                                                       labels)},
                                self.generator, self.generator_optimizer))
+        self.update_average()
         return self._track(logs)
 
     def test_step(self, data):
@@ -188,7 +216,7 @@ class GAN(keras.Model):
                 "discriminator": keras.saving.serialize_keras_object(self.discriminator),
                 "preprocessing": keras.saving.serialize_keras_object(self.preprocessing),
                 "label_smoothing": self.label_smoothing, "r1_weight": self.r1_weight,
-                "seed": self.seed}
+                "average": self.average, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="kdl")
@@ -243,6 +271,7 @@ class WGANGP(GAN):
         logs.update(self._step(lambda: {"g_loss": self.generator_loss(ops.shape(real)[0],
                                                                       labels)},
                                self.generator, self.generator_optimizer))
+        self.update_average()
         return self._track(logs)
 
     def get_config(self) -> dict:
@@ -265,8 +294,8 @@ class ConditionalGAN(GAN):
         """Integer classes as one-hot float rows."""
         return ops.one_hot(ops.cast(ops.reshape(labels, (-1,)), "int32"), self.num_classes)
 
-    def fake(self, noise, labels=None, training: bool = False):
-        return self.generator([noise, self.one_hot(labels)], training=training)
+    def fake(self, noise, labels=None, training: bool = False, averaged: bool = False):
+        return self.sampler(averaged)([noise, self.one_hot(labels)], training=training)
 
     def score(self, samples, labels=None, training: bool = False):
         return self.discriminator([samples, self.one_hot(labels)], training=training)
@@ -275,7 +304,8 @@ class ConditionalGAN(GAN):
         """Samples in the data's units for {"noise": ..., "label": ...} (or [noise, label])."""
         noise, labels = ((inputs["noise"], inputs["label"]) if isinstance(inputs, dict)
                          else inputs)
-        return undo_preprocessing(self.preprocessing, self.fake(noise, labels, training))
+        return undo_preprocessing(self.preprocessing,
+                                  self.fake(noise, labels, training, averaged=True))
 
     def generate(self, count: int, labels: Any = None, seed: int = 0,
                  batch: int = 1000) -> np.ndarray:
@@ -329,7 +359,7 @@ class LatentGAN(GAN):
 
     def call(self, noise, training: bool = False):
         """Decoded samples in the data's units for `noise`."""
-        return self.decode(self.fake(noise, training=training))
+        return self.decode(self.fake(noise, training=training, averaged=True))
 
     def get_config(self) -> dict:
         return {**super().get_config(),
