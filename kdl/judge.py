@@ -66,11 +66,16 @@ class Judge:
                                       verbose=0)
 
 
+def class_shares(probabilities: np.ndarray) -> np.ndarray:
+    """The share of the samples whose top class is each class."""
+    return np.bincount(probabilities.argmax(1), minlength=probabilities.shape[1]) / len(
+        probabilities)
+
+
 def sample_check(probabilities: np.ndarray) -> dict[str, float]:
     """The judge's view of a batch of samples: mean top-class confidence, the largest and
     smallest class share, and whether the batch failed (see FAILED_SHARE)."""
-    shares = np.bincount(probabilities.argmax(1), minlength=probabilities.shape[1]) / len(
-        probabilities)
+    shares = class_shares(probabilities)
     confidence = float(probabilities.max(1).mean())
     return {"sample_confidence": confidence, "sample_largest_share": float(shares.max()),
             "sample_smallest_share": float(shares.min()),

@@ -148,12 +148,10 @@ class GenerationTask(TaskBase):
             return scores
         probabilities = judge.probabilities(samples)
         check = judges.sample_check(probabilities)
-        shares = np.bincount(probabilities.argmax(1), minlength=probabilities.shape[1]) / len(
-            samples)
         scores.update({"mean_confidence": check["sample_confidence"],
                        "smallest_class_share": check["sample_smallest_share"],
                        "largest_class_share": check["sample_largest_share"],
-                       "class_shares": [float(s) for s in shares]})
+                       "class_shares": [float(s) for s in judges.class_shares(probabilities)]})
         if "labels" in predictions:
             scores["label_accuracy"] = float(np.mean(probabilities.argmax(1)
                                                      == predictions["labels"]))

@@ -143,8 +143,14 @@ class GAN(keras.Model):
         """
         noise = np.random.default_rng(seed).standard_normal(
             (int(count), self.noise_size)).astype("float32")
-        return np.concatenate([np.asarray(self(noise[start:start + batch]))
-                               for start in range(0, int(count), batch)])
+        return self._drawn([noise], batch)
+
+    def _drawn(self, inputs: list[np.ndarray], batch: int) -> np.ndarray:
+        """`self` on the rows of `inputs` (noise, and a cGAN's labels) in batches."""
+        parts = [[x[start:start + batch] for x in inputs]
+                 for start in range(0, len(inputs[0]), batch)]
+        return np.concatenate([np.asarray(self(part if len(part) > 1 else part[0]))
+                               for part in parts])
 
     def _batch(self, data):
         x = data[0] if isinstance(data, tuple) else data
@@ -321,9 +327,7 @@ class ConditionalGAN(GAN):
             raise ValueError(f"labels must be {count} classes from 0 to {self.num_classes - 1}.")
         noise = np.random.default_rng(seed).standard_normal(
             (count, self.noise_size)).astype("float32")
-        return np.concatenate([np.asarray(self([noise[start:start + batch],
-                                                wanted[start:start + batch]]))
-                               for start in range(0, count, batch)])
+        return self._drawn([noise, wanted], batch)
 
     def _batch(self, data):
         real, labels = super()._batch(data)
